@@ -1,0 +1,143 @@
+// Package cmd is the dcrctl command tree: flag parsing, output and exit codes. It holds no
+// protocol logic; that lives in packages client, flows, keystore and testserver.
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+var fmtErrorf = fmt.Errorf
+
+// BuildInfo describes the binary; the release build fills it in through -ldflags.
+type BuildInfo struct {
+	Version string
+	Commit  string
+	Date    string
+}
+
+// GlobalOptions are the flags every command shares.
+type GlobalOptions struct {
+	IO      *IOStreams
+	Build   BuildInfo
+	Issuer  string        // --issuer, or DCRCTL_ISSUER
+	Output  string        // -o: table (default), json, yaml, env
+	Verbose bool          // -v: a redacted HTTP trace on stderr
+	Timeout time.Duration // --timeout for the whole command; 0 = none
+}
+
+// Main runs dcrctl with the process's arguments and streams and returns the exit code.
+func Main(build BuildInfo) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, System(), build, os.Args[1:])
+}
+
+// Run executes the command line args and returns the exit code. Errors are printed to
+// ios.ErrOut, with what to do next.
+func Run(ctx context.Context, ios *IOStreams, build BuildInfo, args []string) int {
+	root := NewRootCmd(ios, build)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		fmt.Fprintf(ios.ErrOut, "dcrctl: %s\n", err)
+	}
+	return ExitCode(err)
+}
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(ios *IOStreams, build BuildInfo) *cobra.Command {
+	g := &GlobalOptions{IO: ios, Build: build}
+	root := &cobra.Command{
+		Use:   "dcrctl",
+		Short: "Register and manage OAuth 2.0 clients dynamically (RFC 7591, RFC 7592)",
+		Long: `dcrctl registers OAuth 2.0 clients at an authorization server's registration
+endpoint (RFC 7591), keeps their credentials in the OS keyring, manages them later
+(RFC 7592), and runs a local authorization server for testing (dcrctl serve).
+
+` + exitCodeHelp,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(c *cobra.Command, _ []string) error {
+			if g.Issuer == "" {
+				g.Issuer = ios.getenv("DCRCTL_ISSUER")
+			}
+			switch g.Output {
+			case "", "table", "json", "yaml", "env":
+			default:
+				return usageErrorf("unknown output format %q: use -o table, json, yaml or env", g.Output)
+			}
+			return nil
+		},
+	}
+	root.SetIn(ios.In)
+	root.SetOut(ios.Out)
+	root.SetErr(ios.ErrOut)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &UsageError{Err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.Issuer, "issuer", "", "authorization server issuer URL (env DCRCTL_ISSUER)")
+	pf.StringVarP(&g.Output, "output", "o", "table", "output format: table, json, yaml or env")
+	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "print a redacted HTTP trace to stderr")
+	pf.BoolVar(&ios.NoColor, "no-color", false, "disable colour (also NO_COLOR)")
+	pf.DurationVar(&g.Timeout, "timeout", 0, "time limit for the whole command, e.g. 30s (0 = none)")
+
+	root.AddCommand(newVersionCmd(g))
+	for _, add := range subcommands {
+		root.AddCommand(add(g))
+	}
+	return root
+}
+
+// subcommands is filled by each command's file in init, so that the files stay independent.
+var subcommands []func(*GlobalOptions) *cobra.Command
+
+// Context returns the command's context bounded by --timeout.
+func (g *GlobalOptions) Context(c *cobra.Command) (context.Context, context.CancelFunc) {
+	ctx := c.Context()
+	if g.Timeout > 0 {
+		return context.WithTimeout(ctx, g.Timeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+func newVersionCmd(g *GlobalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version, commit, build date and Go version",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			v := map[string]string{
+				"version":    g.Build.Version,
+				"commit":     g.Build.Commit,
+				"date":       g.Build.Date,
+				"go_version": runtime.Version(),
+				"platform":   runtime.GOOS + "/" + runtime.GOARCH,
+			}
+			if g.Output == "json" {
+				return writeJSON(g.IO.Out, v)
+			}
+			var b strings.Builder
+			fmt.Fprintf(&b, "dcrctl %s", v["version"])
+			if v["commit"] != "" {
+				fmt.Fprintf(&b, " (commit %s", v["commit"])
+				if v["date"] != "" {
+					fmt.Fprintf(&b, ", built %s", v["date"])
+				}
+				b.WriteString(")")
+			}
+			fmt.Fprintf(&b, " %s %s\n", v["go_version"], v["platform"])
+			_, err := fmt.Fprint(g.IO.Out, b.String())
+			return err
+		},
+	}
+}
