@@ -1,0 +1,203 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+)
+
+// MaxResponseSize is the largest response body the client reads: 1 MiB. A larger body is an
+// error, never silently truncated.
+const MaxResponseSize = 1 << 20
+
+// Client talks to an authorization server's discovery, registration (RFC 7591) and
+// management (RFC 7592) endpoints. Its zero value is ready to use; it holds no state between
+// calls and is safe for concurrent use as long as its fields are not changed.
+type Client struct {
+	// HTTPClient sends the requests. nil means a default client with timeouts (30 s per
+	// request, 10 s to connect and for the TLS handshake) that follows at most 5 redirects,
+	// and only to URLs this Client would accept itself.
+	HTTPClient *http.Client
+
+	// UserAgent is sent in every request. "" means "dcrctl/<version>", the version of this
+	// module as recorded in the binary's build information.
+	UserAgent string
+
+	// InsecureAllowHTTP allows plain http:// URLs to hosts other than loopback. Anyone on
+	// the network path can then read and change the tokens and secrets that travel over
+	// them: use it only on a network you control. Loopback hosts (127.0.0.0/8, [::1],
+	// localhost) are always allowed over http, as RFC 8252 §8.3 considers them safe.
+	InsecureAllowHTTP bool
+}
+
+var defaultTransport = sync.OnceValue(func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = 30 * time.Second
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	return t
+})
+
+func (c *Client) httpClient() *http.Client {
+	if c.HTTPClient != nil {
+		return c.HTTPClient
+	}
+	return &http.Client{
+		Transport: defaultTransport(),
+		Timeout:   30 * time.Second,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 5 {
+				return errors.New("stopped after 5 redirects")
+			}
+			return c.checkURL(req.URL)
+		},
+	}
+}
+
+var moduleVersion = sync.OnceValue(func() string {
+	const mod = "github.com/dcrctl/dcrctl"
+	v := ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Path == mod {
+			v = bi.Main.Version
+		}
+		for _, d := range bi.Deps {
+			if d.Path == mod {
+				v = d.Version
+			}
+		}
+	}
+	if v == "" || v == "(devel)" {
+		v = "dev"
+	}
+	return v
+})
+
+func (c *Client) userAgent() string {
+	if c.UserAgent != "" {
+		return c.UserAgent
+	}
+	return "dcrctl/" + moduleVersion()
+}
+
+// isLoopback reports whether host (without port) names the local machine.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkURL enforces https (or http on loopback, or InsecureAllowHTTP).
+func (c *Client) checkURL(u *url.URL) error {
+	switch {
+	case u.Scheme == "https" && u.Host != "":
+		return nil
+	case u.Scheme == "http" && u.Host != "":
+		if c.InsecureAllowHTTP || isLoopback(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("refusing plain http to %s: tokens and secrets would travel unencrypted; use https (http is allowed only for loopback hosts, or with InsecureAllowHTTP)", u.Host)
+	default:
+		return fmt.Errorf("URL %q is not an absolute https URL", redactURL(u))
+	}
+}
+
+// parseURL parses and checks an endpoint URL; what names the URL in messages.
+func (c *Client) parseURL(what, raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, fmt.Errorf("no %s given", what)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if err := c.checkURL(u); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return u, nil
+}
+
+// redactURL returns u without user info, for messages.
+func redactURL(u *url.URL) string {
+	if u.User == nil {
+		return u.String()
+	}
+	v := *u
+	v.User = nil
+	return v.String()
+}
+
+// response is a fully read HTTP response.
+type response struct {
+	status      int
+	contentType string // media type only, lower case; "" when absent or unparsable
+	header      http.Header
+	body        []byte
+}
+
+// do sends a request and reads its whole response through the size limit. token, when not
+// empty, is sent as an RFC 6750 §2.1 Bearer token.
+func (c *Client) do(ctx context.Context, method string, u *url.URL, token string, body []byte) (*response, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent())
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the response from %s: %w", redactURL(u), err)
+	}
+	if len(data) > MaxResponseSize {
+		return nil, fmt.Errorf("the response from %s is larger than 1 MiB: refusing to read it", redactURL(u))
+	}
+	r := &response{status: resp.StatusCode, header: resp.Header, body: data}
+	if mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type")); err == nil {
+		r.contentType = strings.ToLower(mt)
+	}
+	return r, nil
+}
+
+// isJSON reports whether the response declares a JSON body.
+func (r *response) isJSON() bool {
+	return r.contentType == "application/json" || (strings.HasPrefix(r.contentType, "application/") && strings.HasSuffix(r.contentType, "+json"))
+}
+
+// checkJSON returns an error unless the response declares a JSON body.
+func (r *response) checkJSON() error {
+	if r.isJSON() {
+		return nil
+	}
+	ct := r.header.Get("Content-Type")
+	if ct == "" {
+		ct = "none"
+	}
+	return fmt.Errorf("the server answered %d with Content-Type %s, want application/json", r.status, ct)
+}
