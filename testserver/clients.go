@@ -1,0 +1,225 @@
+package testserver
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// client is the effective view of a client: static (from Config), registered, or an
+// instance of a template (whose metadata is the template's, always current).
+type client struct {
+	ID              string
+	SecretHash      []byte // nil: public client
+	SecretExpiresAt int64
+	Static          bool
+	Templates       []string // static clients: templates their tokens may instantiate
+	Template        string   // template instances: the template id
+	md              *metadata
+	row             *clientRow
+}
+
+func (c *client) public() bool { return c.md.AuthMethod == "none" }
+
+// allowedScope reports whether every scope in want may be granted to c.
+func (s *Server) scopeAllowed(c *client, want []string) bool {
+	allowed := s.scopes
+	if c.md.Scope != "" {
+		allowed = strings.Fields(c.md.Scope)
+	}
+	for _, w := range want {
+		if !slices.Contains(allowed, w) || !slices.Contains(s.scopes, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// defaultScope is what a client gets when it asks for none: everything it registered.
+func (s *Server) defaultScope(c *client) string {
+	if c.md.Scope != "" {
+		return c.md.Scope
+	}
+	return ""
+}
+
+// tmpl is a template client.
+type tmpl struct {
+	ID      string
+	md      *metadata
+	allowed []string
+}
+
+func (s *Server) validator() *validator {
+	return &validator{scopes: s.scopes, vendorFields: s.cfg.VendorFields, issuers: s.cfg.SoftwareStatementIssuers}
+}
+
+func (s *Server) buildTemplates() error {
+	s.templates = map[string]*tmpl{}
+	for _, t := range s.cfg.Templates {
+		if t.ID == "" {
+			return fmt.Errorf("a template has no id")
+		}
+		b, err := json.Marshal(t.Metadata)
+		if err != nil {
+			return fmt.Errorf("template %q: %w", t.ID, err)
+		}
+		md, err := s.validator().parse(b)
+		if err != nil {
+			return fmt.Errorf("template %q: %w", t.ID, err)
+		}
+		md.Fields["software_id"], _ = json.Marshal(t.ID)
+		s.templates[t.ID] = &tmpl{ID: t.ID, md: md, allowed: t.AllowedClients}
+	}
+	return nil
+}
+
+func (s *Server) buildStatic() error {
+	s.static = map[string]*client{}
+	for _, cc := range s.cfg.Clients {
+		if cc.ClientID == "" {
+			return fmt.Errorf("a client has no client_id")
+		}
+		if _, dup := s.static[cc.ClientID]; dup {
+			return fmt.Errorf("client %q is configured twice", cc.ClientID)
+		}
+		md := map[string]any{
+			"token_endpoint_auth_method": cc.TokenEndpointAuthMethod,
+			"grant_types":                cc.GrantTypes,
+		}
+		if cc.TokenEndpointAuthMethod == "" {
+			md["token_endpoint_auth_method"] = "client_secret_basic"
+		}
+		if len(cc.GrantTypes) == 0 {
+			md["grant_types"] = []string{"client_credentials"}
+		}
+		if cc.RedirectURIs != nil {
+			md["redirect_uris"] = cc.RedirectURIs
+		}
+		if cc.Scope != "" {
+			md["scope"] = cc.Scope
+		}
+		if cc.ClientName != "" {
+			md["client_name"] = cc.ClientName
+		}
+		b, _ := json.Marshal(md)
+		m, err := s.validator().parse(b)
+		if err != nil {
+			return fmt.Errorf("client %q: %w", cc.ClientID, err)
+		}
+		c := &client{ID: cc.ClientID, Static: true, Templates: cc.Templates, md: m}
+		if m.AuthMethod != "none" {
+			c.SecretHash = hashOf(cc.ClientSecret)
+		}
+		s.static[c.ID] = c
+	}
+	return nil
+}
+
+// lookupClient finds a static or registered client; nil if there is none.
+func (s *Server) lookupClient(ctx context.Context, id string) (*client, error) {
+	if c, ok := s.static[id]; ok {
+		return c, nil
+	}
+	row, err := s.store.client(ctx, id)
+	if err != nil || row == nil {
+		return nil, err
+	}
+	return s.fromRow(row)
+}
+
+func (s *Server) fromRow(row *clientRow) (*client, error) {
+	c := &client{ID: row.ID, SecretHash: row.SecretHash, SecretExpiresAt: row.SecretExpiresAt, Template: row.Template, row: row}
+	if row.Template != "" {
+		t, ok := s.templates[row.Template]
+		if !ok {
+			// The template was removed from the configuration: its instances are disabled.
+			return nil, nil
+		}
+		c.md = t.md
+		return c, nil
+	}
+	md, err := decodeStored(row.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	c.md = md
+	return c, nil
+}
+
+func invalidClient(basic bool, format string, args ...any) *Error {
+	e := errorf(http.StatusUnauthorized, "invalid_client", format, args...)
+	e.Challenge = "Basic"
+	_ = basic
+	return e
+}
+
+// authenticateClient authenticates the client of a token, revocation, introspection or device
+// authorization request (RFC 6749 §2.3): client_secret_basic, client_secret_post, or none.
+func (s *Server) authenticateClient(r *http.Request, form url.Values) (*client, error) {
+	var id, secret string
+	var basic bool
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, cred, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Basic") {
+			return nil, invalidClient(true, "the Authorization header must use the Basic scheme for client authentication")
+		}
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+		if err != nil {
+			return nil, invalidClient(true, "the Basic credentials are not valid base64")
+		}
+		u, p, ok := strings.Cut(string(raw), ":")
+		if !ok {
+			return nil, invalidClient(true, "the Basic credentials have no colon between client_id and client_secret")
+		}
+		// RFC 6749 §2.3.1: the client identifier and password are encoded with the
+		// application/x-www-form-urlencoded algorithm before being used as user-id and password.
+		if id, err = url.QueryUnescape(u); err != nil {
+			return nil, invalidClient(true, "the Basic user-id is not form-encoded: encode client_id with application/x-www-form-urlencoded (RFC 6749 §2.3.1)")
+		}
+		if secret, err = url.QueryUnescape(p); err != nil {
+			return nil, invalidClient(true, "the Basic password is not form-encoded: encode client_secret with application/x-www-form-urlencoded (RFC 6749 §2.3.1)")
+		}
+		basic = true
+		if form.Get("client_secret") != "" {
+			// RFC 6749 §2.3: "The client MUST NOT use more than one authentication method in each request."
+			return nil, badRequest("invalid_request", "the client authenticated with both client_secret_basic and client_secret_post: use one")
+		}
+		if fid := form.Get("client_id"); fid != "" && fid != id {
+			return nil, badRequest("invalid_request", "client_id in the body differs from the one in the Authorization header")
+		}
+	} else {
+		id, secret = form.Get("client_id"), form.Get("client_secret")
+	}
+	if id == "" {
+		return nil, invalidClient(basic, "no client authentication: send client_id (and client_secret with HTTP Basic or in the body)")
+	}
+	c, err := s.lookupClient(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return nil, invalidClient(basic, "client %q is unknown or was deleted: register a client first", id)
+	}
+	if c.public() {
+		if secret != "" || basic {
+			return nil, invalidClient(basic, "client %q is public (token_endpoint_auth_method none): send only client_id, no secret", id)
+		}
+		return c, nil
+	}
+	if secret == "" {
+		return nil, invalidClient(basic, "client %q is confidential: authenticate with its client_secret (HTTP Basic or client_secret_post)", id)
+	}
+	if !matches(c.SecretHash, secret) {
+		return nil, invalidClient(basic, "wrong client_secret for client %q", id)
+	}
+	if c.SecretExpiresAt != 0 && s.now().Unix() >= c.SecretExpiresAt {
+		return nil, invalidClient(basic, "the client_secret of %q has expired: read the registration (RFC 7592) or register again", id)
+	}
+	return c, nil
+}

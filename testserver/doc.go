@@ -1,0 +1,57 @@
+// Package testserver is the authorization server behind `dcrctl serve`: an http.Handler,
+// built from a Config, that implements OAuth 2.0 Dynamic Client Registration and the
+// endpoints a DCR client needs around it, backed by an embedded SQLite database.
+//
+// # Standards
+//
+//   - RFC 7591 (registration), RFC 7592 (read, update, delete), with configurable rotation
+//     of the registration access token and the client secret.
+//   - RFC 8414 and OpenID Connect Discovery 1.0: /.well-known/oauth-authorization-server and
+//     /.well-known/openid-configuration; JWKS at /jwks.
+//   - RFC 6749 (token endpoint: client_credentials, authorization_code, refresh_token with
+//     rotation; client_secret_basic with form-decoded values per §2.3.1, client_secret_post,
+//     none), RFC 6750 (bearer initial access tokens), RFC 7636 (PKCE, S256 only, required for
+//     public clients), RFC 8252 (loopback redirect URIs match any port, private-use schemes).
+//   - RFC 8628 (device authorization grant), RFC 7009 (revocation), RFC 7662 (introspection),
+//     RFC 9207 (iss in authorization responses), OpenID Connect Core 1.0 (RS256 ID tokens).
+//
+// # Endpoints
+//
+// Every endpoint is below the issuer URL I: I/authorize, I/token, I/register,
+// I/register/{client_id} (RFC 7592), I/jwks, I/revoke, I/introspect, I/device_authorization,
+// I/device (the device user page), I/userinfo. Discovery is at
+// /.well-known/oauth-authorization-server{path of I} and I/.well-known/openid-configuration.
+//
+// # Access tokens
+//
+// Access tokens are opaque: 256 random bits, base64url, stored as a SHA-256 hash. Opaque
+// tokens make revocation immediate everywhere (the server looks every token up), keep the
+// client credentials grant cheap (no RSA signature per token), and are what RFC 7662
+// introspection is for. An access token with scope "dcr" is also an initial access token
+// for registration.
+//
+// # Registration
+//
+// Modes (Config.Registration): open (no token), client (an initial access token from the
+// client_credentials grant, scope dcr), user (an initial access token from a user login,
+// scope dcr), disabled (no endpoint, not advertised). Initial access tokens are single-use
+// by default (Config.InitialTokenUses).
+//
+// Unknown metadata is ignored (RFC 7591 §2) unless its name matches Config.VendorFields;
+// matching vendor fields are stored and echoed untouched. Language-tagged human-readable
+// fields (client_name#ja-Jpan-JP) are stored and echoed. Unknown scopes are dropped.
+//
+// Templates: a request whose software_id names a configured template creates an instance
+// that references the template: its metadata is always the template's current metadata,
+// and every other field sent with it is ignored (the response shows what the instance
+// really is). A request whose only metadata is an unknown software_id gets 400
+// invalid_client_metadata. RFC 7592 PUT on an instance changes nothing but may rotate
+// credentials; its software_id cannot change.
+//
+// Secrets at rest (client secrets, registration access tokens, access and refresh tokens,
+// codes, device codes, session ids) are stored as SHA-256 hashes and compared in constant
+// time. The only secret kept in clear is the generated secret of a static client configured
+// without one (so that `dcrctl serve` can print it again after a restart). Because secrets
+// are hashed, a GET or PUT that does not rotate the client secret cannot return it:
+// client_secret is then omitted (client_secret_expires_at is still present).
+package testserver

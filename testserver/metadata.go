@@ -1,0 +1,610 @@
+package testserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// Registration error codes (RFC 7591 §3.2.2).
+const (
+	errInvalidRedirectURI     = "invalid_redirect_uri"
+	errInvalidClientMetadata  = "invalid_client_metadata"
+	errInvalidSoftwareStmt    = "invalid_software_statement"
+	errUnapprovedSoftwareStmt = "unapproved_software_statement"
+)
+
+// maxArray bounds every array in client metadata.
+const maxArray = 100
+
+// metadata is validated client metadata: Fields is what is stored and echoed; the typed
+// fields are the ones the server acts on.
+type metadata struct {
+	Fields        map[string]json.RawMessage `json:"-"`
+	RedirectURIs  []string                   `json:"redirect_uris"`
+	GrantTypes    []string                   `json:"grant_types"`
+	ResponseTypes []string                   `json:"response_types"`
+	AuthMethod    string                     `json:"token_endpoint_auth_method"`
+	Scope         string                     `json:"scope"`
+}
+
+func (m *metadata) has(grant string) bool { return slices.Contains(m.GrantTypes, grant) }
+
+// decodeStored reads metadata the server stored itself.
+func decodeStored(s string) (*metadata, error) {
+	m := &metadata{}
+	if err := json.Unmarshal([]byte(s), m); err != nil {
+		return nil, fmt.Errorf("stored client metadata: %w", err)
+	}
+	return m, nil
+}
+
+// validator checks RFC 7591 registration requests against the server's configuration.
+type validator struct {
+	scopes       []string
+	vendorFields []string
+	issuers      map[string]string // software statement issuer → key
+}
+
+type fieldKind int
+
+const (
+	kString fieldKind = iota
+	kURL              // an absolute http(s) URL
+	kStrings
+	kURLs
+	kObject
+	kNumber
+	kBool
+	kIgnored // accepted and dropped: the server makes this value
+)
+
+// known are the client metadata the server understands: RFC 7591 §2 and OpenID Connect
+// Dynamic Client Registration 1.0 §2.
+var known = map[string]fieldKind{
+	"redirect_uris":              kStrings,
+	"token_endpoint_auth_method": kString,
+	"grant_types":                kStrings,
+	"response_types":             kStrings,
+	"client_name":                kString,
+	"client_uri":                 kURL,
+	"logo_uri":                   kURL,
+	"scope":                      kString,
+	"contacts":                   kStrings,
+	"tos_uri":                    kURL,
+	"policy_uri":                 kURL,
+	"jwks_uri":                   kURL,
+	"jwks":                       kObject,
+	"software_id":                kString,
+	"software_version":           kString,
+	"software_statement":         kString,
+	// OpenID Connect Dynamic Client Registration 1.0 §2
+	"application_type":                kString,
+	"sector_identifier_uri":           kURL,
+	"subject_type":                    kString,
+	"id_token_signed_response_alg":    kString,
+	"id_token_encrypted_response_alg": kString,
+	"id_token_encrypted_response_enc": kString,
+	"userinfo_signed_response_alg":    kString,
+	"userinfo_encrypted_response_alg": kString,
+	"userinfo_encrypted_response_enc": kString,
+	"request_object_signing_alg":      kString,
+	"token_endpoint_auth_signing_alg": kString,
+	"default_max_age":                 kNumber,
+	"require_auth_time":               kBool,
+	"default_acr_values":              kStrings,
+	"initiate_login_uri":              kURL,
+	"request_uris":                    kURLs,
+	"post_logout_redirect_uris":       kURLs,
+	// made by the server (RFC 7591 §3.2.1): a client-chosen value is ignored
+	"client_id":                 kIgnored,
+	"client_secret":             kIgnored,
+	"client_id_issued_at":       kIgnored,
+	"client_secret_expires_at":  kIgnored,
+	"registration_access_token": kIgnored,
+	"registration_client_uri":   kIgnored,
+}
+
+// localizable fields may carry a BCP 47 language tag: "client_name#ja-Jpan-JP" (RFC 7591 §2.2).
+var localizable = map[string]bool{"client_name": true, "client_uri": true, "logo_uri": true, "tos_uri": true, "policy_uri": true}
+
+var supportedGrants = []string{"authorization_code", "refresh_token", "client_credentials", grantDevice}
+var supportedAuthMethods = []string{"client_secret_basic", "client_secret_post", "none"}
+
+// parse validates a registration request body (RFC 7591 §2, §3.1) and returns the metadata to
+// store, with defaults applied (§2: grant_types ["authorization_code"], response_types
+// ["code"], token_endpoint_auth_method "client_secret_basic"). Every failure is a 400 *Error.
+func (v *validator) parse(body []byte) (*metadata, error) {
+	obj, err := decodeObject(body)
+	if err != nil {
+		return nil, err
+	}
+	return v.validate(obj)
+}
+
+// decodeObject decodes a JSON object, and nothing else, from body.
+func decodeObject(body []byte) (map[string]json.RawMessage, error) {
+	if !utf8.Valid(body) {
+		// RFC 8259 §8.1: JSON text exchanged between systems MUST be encoded using UTF-8.
+		return nil, badRequest(errInvalidClientMetadata, "the request body is not valid UTF-8: send UTF-8 JSON")
+	}
+	t := bytes.TrimLeft(body, " \t\r\n")
+	if len(t) == 0 || t[0] != '{' {
+		what := "empty"
+		switch {
+		case len(t) == 0:
+		case t[0] == '[':
+			what = "an array"
+		case bytes.HasPrefix(t, []byte("null")):
+			what = "null"
+		default:
+			what = "not a JSON object"
+		}
+		return nil, badRequest(errInvalidClientMetadata, "the request body is %s: send client metadata as one JSON object (RFC 7591 §3.1)", what)
+	}
+	var obj map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&obj); err != nil {
+		return nil, badRequest(errInvalidClientMetadata, "the request body is malformed JSON (%s): send one JSON object", jsonErr(err))
+	}
+	if dec.More() {
+		return nil, badRequest(errInvalidClientMetadata, "the request body has data after the JSON object: send exactly one object")
+	}
+	return obj, nil
+}
+
+func jsonErr(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	case errors.As(err, &te):
+		return fmt.Sprintf("a %s where %s was expected", te.Value, te.Type)
+	}
+	return "unexpected end of input"
+}
+
+func (v *validator) validate(obj map[string]json.RawMessage) (*metadata, error) {
+	var stmt string
+	if raw, ok := obj["software_statement"]; ok {
+		if err := json.Unmarshal(raw, &stmt); err != nil {
+			return nil, badRequest(errInvalidSoftwareStmt, "software_statement must be a string (a JWS)")
+		}
+		claims, err := v.softwareStatement(stmt)
+		if err != nil {
+			return nil, err
+		}
+		// RFC 7591 §2.3: values in the software statement take precedence.
+		for k, c := range claims {
+			switch k {
+			case "iss", "iat", "exp", "nbf", "jti", "aud", "sub":
+				continue
+			}
+			obj[k] = c
+		}
+	}
+
+	m := &metadata{Fields: make(map[string]json.RawMessage, len(obj))}
+	for k, raw := range obj {
+		if !utf8.ValidString(k) || hasControl(k) {
+			return nil, badRequest(errInvalidClientMetadata, "a field name contains a control character: remove it")
+		}
+		kind, ok := known[k]
+		if !ok {
+			base, tag, tagged := strings.Cut(k, "#")
+			switch {
+			case tagged && localizable[base]:
+				if !validLangTag(tag) {
+					return nil, badRequest(errInvalidClientMetadata, "%q: %q is not a BCP 47 language tag", k, tag)
+				}
+				kind = known[base]
+			case v.vendor(k):
+				if err := checkStrings(k, raw); err != nil {
+					return nil, err
+				}
+				m.Fields[k] = raw
+				continue
+			default:
+				// RFC 7591 §2: "The authorization server MUST ignore any client metadata sent
+				// by the client that it does not understand".
+				continue
+			}
+		}
+		if kind == kIgnored {
+			continue
+		}
+		val, err := checkField(k, kind, raw)
+		if err != nil {
+			return nil, err
+		}
+		if val != nil {
+			m.Fields[k] = val
+		}
+	}
+	if stmt != "" {
+		// RFC 7591 §3.2.1: the software statement is returned unmodified.
+		m.Fields["software_statement"], _ = json.Marshal(stmt)
+	}
+	if err := v.semantics(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (v *validator) vendor(k string) bool {
+	for _, p := range v.vendorFields {
+		if pre, ok := strings.CutSuffix(p, "*"); ok && strings.HasPrefix(k, pre) || p == k {
+			return true
+		}
+	}
+	return false
+}
+
+// checkField checks one known field and returns its normalised JSON (nil: drop it).
+func checkField(k string, kind fieldKind, raw json.RawMessage) (json.RawMessage, error) {
+	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return nil, nil // null is the same as omitted
+	}
+	typeErr := func(want string) error {
+		return badRequest(errInvalidClientMetadata, "%s must be %s", k, want)
+	}
+	switch kind {
+	case kString, kURL:
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return nil, typeErr("a string")
+		}
+		if hasControl(s) {
+			return nil, badRequest(errInvalidClientMetadata, "%s contains a control character (CR, LF, …): remove it", k)
+		}
+		if kind == kURL {
+			if err := checkWebURL(k, s); err != nil {
+				return nil, err
+			}
+		}
+		return json.Marshal(s)
+	case kStrings, kURLs:
+		var a []string
+		if json.Unmarshal(raw, &a) != nil {
+			return nil, typeErr("an array of strings")
+		}
+		if len(a) > maxArray {
+			return nil, badRequest(errInvalidClientMetadata, "%s has %d entries; at most %d are accepted", k, len(a), maxArray)
+		}
+		for _, s := range a {
+			if hasControl(s) {
+				code := errInvalidClientMetadata
+				if k == "redirect_uris" {
+					code = errInvalidRedirectURI
+				}
+				return nil, badRequest(code, "an entry of %s contains a control character (CR, LF, …): remove it", k)
+			}
+			if kind == kURLs {
+				if err := checkWebURL(k, s); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if a == nil {
+			a = []string{}
+		}
+		return json.Marshal(a)
+	case kObject:
+		var o map[string]any
+		if json.Unmarshal(raw, &o) != nil {
+			return nil, typeErr("a JSON object")
+		}
+		if err := checkStrings(k, raw); err != nil {
+			return nil, err
+		}
+		return json.Marshal(o)
+	case kNumber:
+		var n float64
+		if json.Unmarshal(raw, &n) != nil || n < 0 {
+			return nil, typeErr("a non-negative number")
+		}
+		return json.Marshal(n)
+	case kBool:
+		var b bool
+		if json.Unmarshal(raw, &b) != nil {
+			return nil, typeErr("true or false")
+		}
+		return json.Marshal(b)
+	}
+	return nil, nil
+}
+
+// checkStrings rejects control characters in any string inside raw, and arrays over maxArray.
+func checkStrings(k string, raw json.RawMessage) error {
+	var x any
+	if json.Unmarshal(raw, &x) != nil {
+		return badRequest(errInvalidClientMetadata, "%s is not valid JSON", k)
+	}
+	var walk func(any, int) error
+	walk = func(x any, depth int) error {
+		if depth > 32 {
+			return badRequest(errInvalidClientMetadata, "%s is nested too deeply", k)
+		}
+		switch t := x.(type) {
+		case string:
+			if hasControl(t) {
+				return badRequest(errInvalidClientMetadata, "%s contains a control character (CR, LF, …): remove it", k)
+			}
+		case []any:
+			if len(t) > maxArray {
+				return badRequest(errInvalidClientMetadata, "%s has an array of %d entries; at most %d are accepted", k, len(t), maxArray)
+			}
+			for _, e := range t {
+				if err := walk(e, depth+1); err != nil {
+					return err
+				}
+			}
+		case map[string]any:
+			for kk, e := range t {
+				if hasControl(kk) {
+					return badRequest(errInvalidClientMetadata, "%s contains a control character (CR, LF, …): remove it", k)
+				}
+				if err := walk(e, depth+1); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return walk(x, 0)
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
+			return true
+		}
+	}
+	return false
+}
+
+func validLangTag(t string) bool {
+	if t == "" || len(t) > 64 {
+		return false
+	}
+	for i, part := range strings.Split(t, "-") {
+		if part == "" || len(part) > 8 || (i == 0 && len(part) < 2) {
+			return false
+		}
+		for _, c := range part {
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// checkWebURL accepts absolute http(s) URLs for informational URIs (RFC 7591 §2).
+func checkWebURL(k, s string) error {
+	u, err := url.Parse(s)
+	if err != nil || !u.IsAbs() || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return badRequest(errInvalidClientMetadata, "%s must be an absolute http or https URL, got %q", k, s)
+	}
+	return nil
+}
+
+// dangerousSchemes can run code or read local files in a browser; never a redirect target.
+var dangerousSchemes = []string{"javascript", "data", "file", "vbscript", "about", "blob", "filesystem", "view-source", "jar", "ws", "wss", "ftp"}
+
+// checkRedirectURI enforces RFC 6749 §3.1.2 (absolute, no fragment) and RFC 8252 §7 (loopback
+// http, private-use schemes, https).
+func checkRedirectURI(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return badRequest(errInvalidRedirectURI, "redirect URI %q is not a valid URI", s)
+	case !u.IsAbs():
+		// RFC 6749 §3.1.2: "The redirection endpoint URI MUST be an absolute URI".
+		return badRequest(errInvalidRedirectURI, "redirect URI %q is relative: use an absolute URI", s)
+	case u.Fragment != "" || strings.Contains(s, "#"):
+		// RFC 6749 §3.1.2: "The endpoint URI MUST NOT include a fragment component".
+		return badRequest(errInvalidRedirectURI, "redirect URI %q has a fragment: remove it", s)
+	case slices.Contains(dangerousSchemes, strings.ToLower(u.Scheme)):
+		return badRequest(errInvalidRedirectURI, "redirect URI %q uses the %s: scheme, which is not allowed: use https, a loopback http URI or a private-use scheme", s, u.Scheme)
+	case u.User != nil:
+		return badRequest(errInvalidRedirectURI, "redirect URI %q has user info: remove it", s)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return badRequest(errInvalidRedirectURI, "redirect URI %q uses plain http on a non-loopback host: use https, or http://127.0.0.1, http://[::1] or http://localhost", s)
+		}
+	case "https":
+		if u.Host == "" {
+			return badRequest(errInvalidRedirectURI, "redirect URI %q has no host", s)
+		}
+	default:
+		// RFC 8252 §7.1 private-use URI scheme, e.g. com.example.app:/oauth2redirect.
+		if u.Host == "" && u.Opaque == "" && u.Path == "" {
+			return badRequest(errInvalidRedirectURI, "redirect URI %q has no path: use e.g. %s:/callback", s, u.Scheme)
+		}
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// redirectMatches compares a requested redirect URI with a registered one: exact string match
+// (query included), except that a loopback http URI matches on any port (RFC 8252 §7.3: "The
+// authorization server MUST allow any port to be specified at the time of the request for
+// loopback IP redirect URIs").
+func redirectMatches(registered, requested string) bool {
+	if registered == requested {
+		return true
+	}
+	ru, err1 := url.Parse(registered)
+	qu, err2 := url.Parse(requested)
+	if err1 != nil || err2 != nil || ru.Scheme != "http" || qu.Scheme != "http" || !isLoopback(ru.Hostname()) {
+		return false
+	}
+	return ru.Hostname() == qu.Hostname() && qu.User == nil && qu.Fragment == "" &&
+		ru.EscapedPath() == qu.EscapedPath() && ru.RawQuery == qu.RawQuery && validPort(qu.Port())
+}
+
+func validPort(p string) bool {
+	if p == "" {
+		return true
+	}
+	n := 0
+	for _, c := range p {
+		if c < '0' || c > '9' {
+			return false
+		}
+		n = n*10 + int(c-'0')
+		if n > 65535 {
+			return false
+		}
+	}
+	return true
+}
+
+// semantics applies defaults and checks the relations between fields.
+func (v *validator) semantics(m *metadata) error {
+	get := func(k string, dst any) {
+		if raw, ok := m.Fields[k]; ok {
+			json.Unmarshal(raw, dst)
+		}
+	}
+	var jwks, jwksURI bool
+	_, jwks = m.Fields["jwks"]
+	_, jwksURI = m.Fields["jwks_uri"]
+	if jwks && jwksURI {
+		// RFC 7591 §2: "The "jwks_uri" and "jwks" parameters MUST NOT both be present".
+		return badRequest(errInvalidClientMetadata, "jwks and jwks_uri are both present: send only one")
+	}
+	_, hasGrants := m.Fields["grant_types"]
+	_, hasResp := m.Fields["response_types"]
+	get("grant_types", &m.GrantTypes)
+	get("response_types", &m.ResponseTypes)
+	get("token_endpoint_auth_method", &m.AuthMethod)
+	get("redirect_uris", &m.RedirectURIs)
+	get("scope", &m.Scope)
+	switch {
+	case !hasGrants && !hasResp:
+		m.GrantTypes, m.ResponseTypes = []string{"authorization_code"}, []string{"code"}
+	case !hasGrants:
+		m.GrantTypes = []string{}
+		if slices.Contains(m.ResponseTypes, "code") {
+			m.GrantTypes = []string{"authorization_code"}
+		}
+	case !hasResp:
+		m.ResponseTypes = []string{}
+		if slices.Contains(m.GrantTypes, "authorization_code") {
+			m.ResponseTypes = []string{"code"}
+		}
+	}
+	m.GrantTypes = dedupe(m.GrantTypes)
+	m.ResponseTypes = dedupe(m.ResponseTypes)
+	for _, g := range m.GrantTypes {
+		if !slices.Contains(supportedGrants, g) {
+			return badRequest(errInvalidClientMetadata, "grant type %q is not supported: use %s", g, strings.Join(supportedGrants, ", "))
+		}
+	}
+	for _, rt := range m.ResponseTypes {
+		if rt != "code" {
+			return badRequest(errInvalidClientMetadata, "response type %q is not supported: use \"code\" (with grant type authorization_code) or none", rt)
+		}
+	}
+	// RFC 7591 §2.1: the grant types and response types must be consistent.
+	if slices.Contains(m.GrantTypes, "authorization_code") != slices.Contains(m.ResponseTypes, "code") {
+		return badRequest(errInvalidClientMetadata, "grant_types %q and response_types %q disagree: authorization_code goes with code, other grant types with no response type", m.GrantTypes, m.ResponseTypes)
+	}
+	if m.AuthMethod == "" {
+		m.AuthMethod = "client_secret_basic"
+	}
+	if !slices.Contains(supportedAuthMethods, m.AuthMethod) {
+		return badRequest(errInvalidClientMetadata, "token_endpoint_auth_method %q is not supported: use %s", m.AuthMethod, strings.Join(supportedAuthMethods, ", "))
+	}
+	if m.AuthMethod == "none" && slices.Contains(m.GrantTypes, "client_credentials") {
+		return badRequest(errInvalidClientMetadata, "client_credentials needs a confidential client: use token_endpoint_auth_method client_secret_basic or client_secret_post")
+	}
+	if slices.Contains(m.GrantTypes, "authorization_code") && len(m.RedirectURIs) == 0 {
+		return badRequest(errInvalidRedirectURI, "redirect_uris is required with grant type authorization_code: register at least one")
+	}
+	for _, u := range m.RedirectURIs {
+		if err := checkRedirectURI(u); err != nil {
+			return err
+		}
+	}
+	if at, ok := m.Fields["application_type"]; ok {
+		var s string
+		json.Unmarshal(at, &s)
+		if s != "web" && s != "native" {
+			return badRequest(errInvalidClientMetadata, "application_type %q is not web or native", s)
+		}
+	}
+	if _, ok := m.Fields["scope"]; ok {
+		var keep []string
+		for _, sc := range strings.Fields(m.Scope) {
+			if slices.Contains(v.scopes, sc) && !slices.Contains(keep, sc) {
+				keep = append(keep, sc)
+			}
+		}
+		// Unknown scopes are dropped (RFC 7591 §2: the server may replace the requested scope).
+		m.Scope = strings.Join(keep, " ")
+		if m.Scope == "" {
+			delete(m.Fields, "scope")
+		}
+	}
+	if m.Scope != "" {
+		m.Fields["scope"], _ = json.Marshal(m.Scope)
+	}
+	m.Fields["grant_types"], _ = json.Marshal(m.GrantTypes)
+	m.Fields["response_types"], _ = json.Marshal(m.ResponseTypes)
+	m.Fields["token_endpoint_auth_method"], _ = json.Marshal(m.AuthMethod)
+	if m.RedirectURIs != nil {
+		m.Fields["redirect_uris"], _ = json.Marshal(m.RedirectURIs)
+	}
+	return nil
+}
+
+func dedupe(a []string) []string {
+	out := make([]string, 0, len(a))
+	for _, s := range a {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// softwareStatement verifies a software statement (RFC 7591 §2.3) and returns its claims.
+func (v *validator) softwareStatement(stmt string) (map[string]json.RawMessage, error) {
+	hdr, claims, signed, sig, err := parseJWS(stmt)
+	if err != nil {
+		return nil, badRequest(errInvalidSoftwareStmt, "software_statement is malformed: %v", err)
+	}
+	var iss string
+	if raw, ok := claims["iss"]; !ok || json.Unmarshal(raw, &iss) != nil || iss == "" {
+		// RFC 7591 §2.3: the software statement MUST contain an "iss" claim.
+		return nil, badRequest(errInvalidSoftwareStmt, "software_statement has no iss claim: the issuer must sign it with iss set")
+	}
+	key, ok := v.issuers[iss]
+	if !ok {
+		return nil, badRequest(errUnapprovedSoftwareStmt, "software statements from issuer %q are not trusted by this server: add it to software_statement_issuers", iss)
+	}
+	alg, _ := hdr["alg"].(string)
+	if err := verifyJWS(alg, key, signed, sig); err != nil {
+		return nil, badRequest(errInvalidSoftwareStmt, "software_statement from %q: %v", iss, err)
+	}
+	return claims, nil
+}

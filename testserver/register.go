@@ -1,0 +1,449 @@
+package testserver
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// bearer extracts an RFC 6750 §2.1 bearer token. Only the Authorization header is read:
+// tokens in the query or body are not accepted here.
+func bearer(r *http.Request) (string, *Error) {
+	h := r.Header.Get("Authorization")
+	scheme, tok, _ := strings.Cut(h, " ")
+	tok = strings.TrimSpace(tok)
+	if h == "" || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		// RFC 6750 §3.1: "If the request lacks any authentication information ... the
+		// resource server SHOULD NOT include an error code or other error information."
+		return "", &Error{Status: http.StatusUnauthorized, Challenge: "Bearer",
+			Description: "this endpoint needs an access token in the Authorization: Bearer header"}
+	}
+	return tok, nil
+}
+
+func invalidToken(format string, args ...any) *Error {
+	e := errorf(http.StatusUnauthorized, "invalid_token", format, args...)
+	e.Challenge = "Bearer"
+	return e
+}
+
+// initialToken checks the initial access token of a registration request (RFC 7591 §3,
+// RFC 6750) without consuming it.
+func (s *Server) initialToken(r *http.Request) ([]byte, *tokenRow, error) {
+	if s.mode == ModeOpen {
+		return nil, nil, nil
+	}
+	tok, e := bearer(r)
+	if e != nil {
+		return nil, nil, e
+	}
+	h := hashOf(tok)
+	row, err := s.store.token(r.Context(), h)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.now().Unix()
+	switch {
+	case row == nil || row.Kind != kindAccess || row.Revoked:
+		return nil, nil, invalidToken("the initial access token is unknown or revoked: get a new one with scope dcr")
+	case now >= row.ExpiresAt:
+		return nil, nil, invalidToken("the initial access token has expired: get a new one with scope dcr")
+	case !hasScope(row.Scope, "dcr"):
+		// RFC 6750 §3.1: insufficient_scope → 403.
+		e := errorf(http.StatusForbidden, "insufficient_scope", "the access token lacks scope dcr: request a token with scope dcr")
+		e.Challenge = "Bearer"
+		return nil, nil, e
+	case row.Uses == 0:
+		return nil, nil, invalidToken("the initial access token was already used: it is single-use here; get a new one for each registration")
+	case s.mode == ModeClient && row.Origin != originClient:
+		return nil, nil, invalidToken("registration here needs an initial access token from the client_credentials grant (client-authenticated mode); this one is from a user login")
+	case s.mode == ModeUser && row.Origin != originUser:
+		return nil, nil, invalidToken("registration here needs an initial access token from a user login (user-authenticated mode); this one is from client_credentials")
+	}
+	return h, row, nil
+}
+
+// consumeToken takes one use of an initial access token, in the registration's transaction,
+// so that two concurrent registrations cannot both use a single-use token.
+func consumeToken(ctx context.Context, tx *sql.Tx, h []byte, row *tokenRow) error {
+	if h == nil || row.Uses < 0 {
+		return nil
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE tokens SET uses = uses - 1 WHERE hash = ? AND uses > 0`, h)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return invalidToken("the initial access token was already used: it is single-use here; get a new one for each registration")
+	}
+	return nil
+}
+
+func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		s.writeError(w, r, methodNotAllowed(w, http.MethodPost))
+		return
+	}
+	resp, err := s.register(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// RFC 7591 §3.2.1: 201 Created, application/json.
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+// readJSONObject reads a JSON object request body (RFC 7591 §3.1, RFC 7592 §2.2).
+func readJSONObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
+	if !mediaTypeIs(r.Header.Get("Content-Type"), "application/json") {
+		return nil, badRequest(errInvalidClientMetadata, "the Content-Type must be application/json (RFC 7591 §3.1)")
+	}
+	b, err := readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return decodeObject(b)
+}
+
+// templateRequest returns the template id if obj asks for a template instance: a software_id
+// that names a configured template, or a request whose only metadata is software_id.
+func (s *Server) templateRequest(obj map[string]json.RawMessage) (string, bool, error) {
+	raw, ok := obj["software_id"]
+	if !ok {
+		return "", false, nil
+	}
+	var id string
+	if json.Unmarshal(raw, &id) != nil {
+		return "", false, badRequest(errInvalidClientMetadata, "software_id must be a string")
+	}
+	if _, ok := s.templates[id]; ok {
+		return id, true, nil
+	}
+	rest := 0
+	for k := range obj {
+		if k != "software_id" && k != "software_version" {
+			rest++
+		}
+	}
+	if rest == 0 {
+		return "", false, badRequest(errInvalidClientMetadata, "software_id %q is not a template on this server: use one of %s, or send full client metadata", id, s.templateList())
+	}
+	return "", false, nil
+}
+
+func (s *Server) templateList() string {
+	ids := make([]string, 0, len(s.templates))
+	for id := range s.templates {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	if len(ids) == 0 {
+		return "(none configured)"
+	}
+	return strings.Join(ids, ", ")
+}
+
+// mayInstantiate reports whether the holder of tokens of client caller ("" in open mode) may
+// instantiate template t.
+func (s *Server) mayInstantiate(t *tmpl, caller string) bool {
+	if len(t.allowed) > 0 {
+		return slices.Contains(t.allowed, caller)
+	}
+	if c, ok := s.static[caller]; ok && c.Templates != nil {
+		return slices.Contains(c.Templates, "*") || slices.Contains(c.Templates, t.ID)
+	}
+	return true
+}
+
+func (s *Server) register(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
+	ctx := r.Context()
+	th, trow, err := s.initialToken(r)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := readJSONObject(w, r)
+	if err != nil {
+		return nil, err
+	}
+	tid, isTemplate, err := s.templateRequest(obj)
+	if err != nil {
+		return nil, err
+	}
+	row := &clientRow{ID: randomString(s.rand, 16), IssuedAt: s.now().Unix()}
+	if trow != nil {
+		row.Owner = trow.ClientID
+	}
+	var md *metadata
+	if isTemplate {
+		t := s.templates[tid]
+		if !s.mayInstantiate(t, row.Owner) {
+			return nil, badRequest(errInvalidClientMetadata, "software_id %q is not a template this caller may use: ask the server operator to allow it", tid)
+		}
+		// Every other field sent with a template's software_id is ignored: the instance's
+		// metadata is the template's, now and after the template changes.
+		md = t.md
+		row.Template = tid
+		row.Metadata = "{}"
+	} else {
+		md, err = s.validator().validate(obj)
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(md.Fields)
+		if err != nil {
+			return nil, err
+		}
+		row.Metadata = string(b)
+	}
+	var secret string
+	if md.AuthMethod != "none" {
+		// RFC 7591 §3.2.1: the server issues the secret; a client-chosen one was ignored.
+		secret = s.secret()
+		row.SecretHash = hashOf(secret)
+		if s.lt.ClientSecret > 0 {
+			row.SecretExpiresAt = s.now().Add(s.lt.ClientSecret).Unix()
+		}
+	}
+	rat := s.secret()
+	row.RATHash = hashOf(rat)
+	err = s.store.withTx(ctx, func(tx *sql.Tx) error {
+		if err := consumeToken(ctx, tx, th, trow); err != nil {
+			return err
+		}
+		return insertClient(ctx, tx, row)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.clientInformation(row, md, secret, rat), nil
+}
+
+// clientInformation is the RFC 7591 §3.2.1 / RFC 7592 §3 response.
+func (s *Server) clientInformation(row *clientRow, md *metadata, secret, rat string) map[string]json.RawMessage {
+	out := make(map[string]json.RawMessage, len(md.Fields)+7)
+	for k, v := range md.Fields {
+		out[k] = v
+	}
+	j := func(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
+	out["client_id"] = j(row.ID)
+	out["client_id_issued_at"] = j(row.IssuedAt)
+	if md.AuthMethod != "none" {
+		if secret != "" {
+			out["client_secret"] = j(secret)
+		}
+		// RFC 7591 §3.2.1: client_secret_expires_at is REQUIRED if client_secret is issued; 0 = never.
+		out["client_secret_expires_at"] = j(row.SecretExpiresAt)
+	}
+	if rat != "" {
+		out["registration_access_token"] = j(rat)
+	}
+	out["registration_client_uri"] = j(s.url(pathRegister + "/" + row.ID))
+	return out
+}
+
+// handleManage is the client configuration endpoint (RFC 7592 §2).
+func (s *Server) handleManage(w http.ResponseWriter, r *http.Request, id string) {
+	var (
+		resp map[string]json.RawMessage
+		err  error
+	)
+	switch r.Method {
+	case http.MethodGet, http.MethodPut, http.MethodDelete:
+		resp, err = s.manage(w, r, id)
+	default:
+		err = methodNotAllowed(w, http.MethodGet, http.MethodPut, http.MethodDelete)
+	}
+	switch {
+	case err != nil:
+		s.writeError(w, r, err)
+	case r.Method == http.MethodDelete:
+		// RFC 7592 §2.3: 204 No Content.
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		writeJSON(w, http.StatusOK, resp)
+	}
+}
+
+var forbiddenInUpdate = []string{"registration_access_token", "registration_client_uri", "client_secret_expires_at", "client_id_issued_at"}
+
+func (s *Server) manage(w http.ResponseWriter, r *http.Request, id string) (map[string]json.RawMessage, error) {
+	ctx := r.Context()
+	tok, e := bearer(r)
+	if e != nil {
+		return nil, e
+	}
+	var obj map[string]json.RawMessage
+	if r.Method == http.MethodPut {
+		var err error
+		if obj, err = readJSONObject(w, r); err != nil {
+			// A body problem is reported after the token check below would be nicer, but
+			// reading the body first keeps the transaction short.
+			if _, ok := err.(*Error); ok {
+				// Check the token first so an unauthenticated caller learns nothing.
+				if aerr := s.checkRAT(ctx, id, tok); aerr != nil {
+					return nil, aerr
+				}
+			}
+			return nil, err
+		}
+	}
+	var resp map[string]json.RawMessage
+	err := s.store.withTx(ctx, func(tx *sql.Tx) error {
+		row, err := s.ratClient(ctx, tx, id, tok)
+		if err != nil {
+			return err
+		}
+		c, err := s.fromRow(row)
+		if err != nil {
+			return err
+		}
+		if c == nil {
+			return invalidToken("the registration access token is not valid for this client: it may have been deleted")
+		}
+		switch r.Method {
+		case http.MethodDelete:
+			// RFC 7592 §2.3: the client_id, secret, registration access token and every
+			// token issued to the client become invalid.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM clients WHERE id = ?`, id); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE client_id = ?`, id); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `DELETE FROM devices WHERE client_id = ?`, id)
+			return err
+		case http.MethodGet:
+			secret, rat := s.rotate(row, c.md, RotateOnReadAndUpdate)
+			if secret != "" || rat != "" {
+				if err := updateClient(ctx, tx, row); err != nil {
+					return err
+				}
+			}
+			if rat == "" {
+				rat = tok // RFC 7592 §3: the response carries the registration access token
+			}
+			resp = s.clientInformation(row, c.md, secret, rat)
+			return nil
+		}
+		md, secretEcho, err := s.update(c, row, obj)
+		if err != nil {
+			return err
+		}
+		wasPublic := row.SecretHash == nil
+		secret, rat := s.rotate(row, md, RotateOnUpdate, RotateOnReadAndUpdate)
+		switch {
+		case md.AuthMethod == "none":
+			row.SecretHash, row.SecretExpiresAt, secret = nil, 0, ""
+		case wasPublic && secret == "":
+			// Becoming confidential: the client needs a secret.
+			secret = s.secret()
+			row.SecretHash = hashOf(secret)
+		case secret == "":
+			secret = secretEcho
+		}
+		if rat == "" {
+			rat = tok
+		}
+		if err := updateClient(ctx, tx, row); err != nil {
+			return err
+		}
+		resp = s.clientInformation(row, md, secret, rat)
+		return nil
+	})
+	return resp, err
+}
+
+// rotate applies the rotation policies for the given triggers and returns the new client
+// secret and registration access token ("" for one that is kept).
+func (s *Server) rotate(row *clientRow, md *metadata, on ...Rotation) (secret, rat string) {
+	if slices.Contains(on, s.cfg.RotateClientSecret) && md.AuthMethod != "none" {
+		secret = s.secret()
+		row.SecretHash = hashOf(secret)
+		if s.lt.ClientSecret > 0 {
+			row.SecretExpiresAt = s.now().Add(s.lt.ClientSecret).Unix()
+		}
+	}
+	if slices.Contains(on, s.cfg.RotateRegistrationToken) {
+		rat = s.secret()
+		row.RATHash = hashOf(rat)
+	}
+	return secret, rat
+}
+
+// ratClient finds the client a registration access token may manage (RFC 7592 §2).
+func (s *Server) ratClient(ctx context.Context, tx *sql.Tx, id, tok string) (*clientRow, error) {
+	row, err := clientInTx(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if row != nil && matches(row.RATHash, tok) {
+		return row, nil
+	}
+	// RFC 7592 §2.1: if the client does not exist or the token is not valid for it, 401,
+	// and "the registration access token used to make this request SHOULD be immediately
+	// revoked" (checklist 22: a token used on another client's URI is revoked).
+	res, err := tx.ExecContext(ctx, `UPDATE clients SET rat_hash = NULL WHERE rat_hash = ?`, hashOf(tok))
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		s.log.Warn("registration access token used on another client's URI; revoked it", "path_client_id", id)
+		return nil, invalidToken("this registration access token belongs to another client; it has been revoked: use each client's own token on its own registration_client_uri")
+	}
+	return nil, invalidToken("the registration access token is unknown, rotated or revoked: use the latest registration_access_token this server returned")
+}
+
+// checkRAT checks the token without changing anything (used before reporting body errors).
+func (s *Server) checkRAT(ctx context.Context, id, tok string) error {
+	return s.store.withTx(ctx, func(tx *sql.Tx) error {
+		_, err := s.ratClient(ctx, tx, id, tok)
+		return err
+	})
+}
+
+// update validates an RFC 7592 §2.2 PUT body against the current client and changes row.
+func (s *Server) update(c *client, row *clientRow, obj map[string]json.RawMessage) (*metadata, string, error) {
+	var cid string
+	if raw, ok := obj["client_id"]; !ok || json.Unmarshal(raw, &cid) != nil || cid != row.ID {
+		// RFC 7592 §2.2: the request MUST include client_id, equal to the current one.
+		return nil, "", badRequest(errInvalidClientMetadata, "the update must include client_id equal to %q", row.ID)
+	}
+	for _, k := range forbiddenInUpdate {
+		if _, ok := obj[k]; ok {
+			// RFC 7592 §2.2: "The client MUST NOT include the registration_access_token,
+			// registration_client_uri, client_secret_expires_at, or client_id_issued_at fields".
+			return nil, "", badRequest(errInvalidClientMetadata, "the update must not include %s: remove it (RFC 7592 §2.2)", k)
+		}
+	}
+	var echo string
+	if raw, ok := obj["client_secret"]; ok {
+		if json.Unmarshal(raw, &echo) != nil || !matches(row.SecretHash, echo) {
+			// RFC 7592 §2.2: if included, client_secret MUST match the currently issued one.
+			return nil, "", badRequest(errInvalidClientMetadata, "client_secret differs from the current secret: omit it or send the current one")
+		}
+	}
+	if row.Template != "" {
+		if raw, ok := obj["software_id"]; ok {
+			var sid string
+			if json.Unmarshal(raw, &sid) != nil || sid != row.Template {
+				return nil, "", badRequest(errInvalidClientMetadata, "this client is an instance of template %q; its software_id cannot change: register a new client instead", row.Template)
+			}
+		}
+		// An instance's metadata is the template's: other fields are ignored.
+		return c.md, echo, nil
+	}
+	md, err := s.validator().validate(obj)
+	if err != nil {
+		return nil, "", err
+	}
+	b, err := json.Marshal(md.Fields)
+	if err != nil {
+		return nil, "", err
+	}
+	row.Metadata = string(b)
+	return md, echo, nil
+}

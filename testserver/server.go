@@ -1,0 +1,482 @@
+package testserver
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/x509"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxBody is the largest request body any endpoint reads; larger ones get 413.
+const maxBody = 64 << 10
+
+// Endpoint paths below the issuer.
+const (
+	pathAuthorize   = "/authorize"
+	pathToken       = "/token"
+	pathRegister    = "/register"
+	pathJWKS        = "/jwks"
+	pathRevoke      = "/revoke"
+	pathIntrospect  = "/introspect"
+	pathDeviceAuthz = "/device_authorization"
+	pathDevice      = "/device"
+	pathUserinfo    = "/userinfo"
+
+	grantDevice = "urn:ietf:params:oauth:grant-type:device_code"
+)
+
+// Server is the authorization server: an http.Handler serving every endpoint below the
+// issuer, backed by SQLite. It is safe for concurrent use.
+type Server struct {
+	cfg       Config
+	issuer    string
+	path      string // the issuer's path, "" or "/x"
+	secure    bool   // issuer is https: cookies get Secure
+	mode      Mode
+	store     *store
+	log       *slog.Logger
+	now       func() time.Time
+	rand      io.Reader
+	lt        Lifetimes
+	key       *rsa.PrivateKey
+	kid       string
+	jwks      []byte
+	discovery []byte
+	static    map[string]*client
+	templates map[string]*tmpl
+	users     map[string]User
+	scopes    []string
+	uses      int64
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+// New opens (or creates) the database and returns a Server for cfg. Close releases it.
+func New(cfg Config) (*Server, error) {
+	s, err := newServer(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("testserver: new: %w", err)
+	}
+	return s, nil
+}
+
+func newServer(cfg Config) (*Server, error) {
+	iss, err := url.Parse(cfg.Issuer)
+	switch {
+	case cfg.Issuer == "":
+		return nil, errors.New("Config.Issuer is empty: set it to the URL the server is reachable at, e.g. http://127.0.0.1:8414")
+	case err != nil || (iss.Scheme != "http" && iss.Scheme != "https") || iss.Host == "" || iss.RawQuery != "" || iss.Fragment != "" || iss.User != nil:
+		// RFC 8414 §2: the issuer is an https URL with no query or fragment (http allowed here for local testing).
+		return nil, fmt.Errorf("Config.Issuer %q must be an http(s) URL with a host and no query, fragment or user info", cfg.Issuer)
+	}
+	s := &Server{
+		cfg:    cfg,
+		issuer: strings.TrimSuffix(cfg.Issuer, "/"),
+		path:   strings.TrimSuffix(iss.EscapedPath(), "/"),
+		secure: iss.Scheme == "https",
+		mode:   cfg.Registration,
+		log:    cfg.Logger,
+		now:    cfg.Now,
+		rand:   cfg.Rand,
+		lt:     cfg.Lifetimes.withDefaults(),
+		scopes: cfg.Scopes,
+		uses:   int64(cfg.InitialTokenUses),
+		stop:   make(chan struct{}),
+	}
+	if s.mode == "" {
+		s.mode = ModeClient
+	}
+	switch s.mode {
+	case ModeOpen, ModeClient, ModeUser, ModeDisabled:
+	default:
+		return nil, fmt.Errorf("unknown registration mode %q: use open, client, user or disabled", s.mode)
+	}
+	for _, p := range []Rotation{cfg.RotateClientSecret, cfg.RotateRegistrationToken} {
+		switch p {
+		case "", RotateNever, RotateOnUpdate, RotateOnReadAndUpdate:
+		default:
+			return nil, fmt.Errorf("unknown rotation policy %q: use never, update or read-update", p)
+		}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if len(s.scopes) == 0 {
+		s.scopes = DefaultScopes
+	}
+	if s.uses == 0 {
+		s.uses = 1
+	}
+	s.users = map[string]User{}
+	for _, u := range cfg.Users {
+		if u.Username == "" {
+			return nil, errors.New("a user has no username")
+		}
+		s.users[u.Username] = u
+	}
+
+	ctx := context.Background()
+	s.store, err = openStore(ctx, cfg.DBPath)
+	if err != nil {
+		return nil, fmt.Errorf("open database %q: %w", cfg.DBPath, err)
+	}
+	if err := s.init(ctx); err != nil {
+		s.store.close()
+		return nil, err
+	}
+	s.wg.Add(1)
+	go s.sweeper()
+	return s, nil
+}
+
+// init loads or creates what lives in the database next to the configuration: the signing
+// key and generated secrets of static clients; then builds the static clients and templates.
+func (s *Server) init(ctx context.Context) error {
+	err := s.store.withTx(ctx, func(tx *sql.Tx) error {
+		if err := s.loadKey(ctx, tx); err != nil {
+			return err
+		}
+		for i := range s.cfg.Clients {
+			c := &s.cfg.Clients[i]
+			if c.ClientSecret != "" || c.TokenEndpointAuthMethod == "none" {
+				continue
+			}
+			k := "client_secret:" + c.ClientID
+			v, err := metaGet(ctx, tx, k)
+			if err != nil {
+				return err
+			}
+			if v == nil {
+				// Stored in clear on purpose: the operator must be able to read it again
+				// after a restart (dcrctl serve prints it). It is the only clear secret.
+				v = []byte(newSecret(s.rand))
+				if err := metaPut(ctx, tx, k, v); err != nil {
+					return err
+				}
+			}
+			c.ClientSecret = string(v)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.buildTemplates(); err != nil {
+		return err
+	}
+	if err := s.buildStatic(); err != nil {
+		return err
+	}
+	s.buildDiscovery()
+	return nil
+}
+
+var (
+	processKeyOnce sync.Once
+	processKey     *rsa.PrivateKey
+	processKeyErr  error
+)
+
+func (s *Server) loadKey(ctx context.Context, tx *sql.Tx) error {
+	key := s.cfg.SigningKey
+	if key == nil && s.cfg.DBPath == "" {
+		// Generating an RSA key takes a while; in-memory servers (tests) share one.
+		processKeyOnce.Do(func() { processKey, processKeyErr = rsa.GenerateKey(rand.Reader, 2048) })
+		key, _ = processKey, processKeyErr
+		if processKeyErr != nil {
+			return processKeyErr
+		}
+	}
+	if key == nil {
+		der, err := metaGet(ctx, tx, "signing_key")
+		if err != nil {
+			return err
+		}
+		if der != nil {
+			k, err := x509.ParsePKCS8PrivateKey(der)
+			if err != nil {
+				return fmt.Errorf("stored signing key: %w", err)
+			}
+			rk, ok := k.(*rsa.PrivateKey)
+			if !ok {
+				return errors.New("stored signing key is not RSA")
+			}
+			key = rk
+		} else {
+			if key, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+				return err
+			}
+			der, err := x509.MarshalPKCS8PrivateKey(key)
+			if err != nil {
+				return err
+			}
+			if err := metaPut(ctx, tx, "signing_key", der); err != nil {
+				return err
+			}
+		}
+	}
+	s.key = key
+	s.kid = thumbprint(&key.PublicKey)
+	jwk := map[string]string{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": s.kid,
+		"n": b64(key.PublicKey.N.Bytes()), "e": b64(bigEndian(key.PublicKey.E))}
+	s.jwks, _ = json.Marshal(map[string]any{"keys": []any{jwk}})
+	return nil
+}
+
+// Config returns the effective configuration: secrets generated and kept in the database
+// for static clients without a configured secret are filled in.
+func (s *Server) Config() Config {
+	c := s.cfg
+	c.Clients = slices.Clone(c.Clients)
+	return c
+}
+
+// Issuer returns the issuer identifier.
+func (s *Server) Issuer() string { return s.issuer }
+
+// Close stops background work and closes the database. It does not stop an http.Server that
+// uses s; shut that down first.
+func (s *Server) Close() error {
+	var err error
+	s.once.Do(func() {
+		close(s.stop)
+		s.wg.Wait()
+		err = s.store.close()
+	})
+	return err
+}
+
+func (s *Server) sweeper() {
+	defer s.wg.Done()
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := s.store.sweep(ctx, s.now()); err != nil {
+				s.log.Warn("sweeping expired tokens failed", "error", err.Error())
+			}
+			cancel()
+		}
+	}
+}
+
+// ServeHTTP routes a request to its endpoint.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic", "path", r.URL.Path, "panic", fmt.Sprint(v))
+			if rec.status == 0 {
+				s.writeError(rec, r, errors.New("panic"))
+			}
+		}
+		// Only the path: query strings carry codes, states and user codes; headers and
+		// bodies carry credentials.
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
+			slog.Duration("duration", time.Since(start)), slog.String("remote", r.RemoteAddr))
+	}()
+	s.route(rec, r)
+}
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	if p == "/.well-known/oauth-authorization-server"+s.path || p == s.path+"/.well-known/openid-configuration" {
+		s.handleDiscovery(w, r)
+		return
+	}
+	rel, ok := strings.CutPrefix(p, s.path)
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	switch rel {
+	case pathJWKS:
+		s.handleJWKS(w, r)
+	case pathToken:
+		s.handleToken(w, r)
+	case pathAuthorize:
+		s.handleAuthorize(w, r)
+	case pathRegister:
+		if s.mode == ModeDisabled {
+			s.notFound(w, r)
+			return
+		}
+		s.handleRegister(w, r)
+	case pathRevoke:
+		s.handleRevoke(w, r)
+	case pathIntrospect:
+		s.handleIntrospect(w, r)
+	case pathDeviceAuthz:
+		s.handleDeviceAuthorization(w, r)
+	case pathDevice:
+		s.handleDevicePage(w, r)
+	case pathUserinfo:
+		s.handleUserinfo(w, r)
+	default:
+		if id, ok := strings.CutPrefix(rel, pathRegister+"/"); ok && s.mode != ModeDisabled {
+			s.handleManage(w, r, id)
+			return
+		}
+		s.notFound(w, r)
+	}
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, errorf(http.StatusNotFound, "not_found", "no endpoint at %s: see %s/.well-known/openid-configuration for the endpoints", r.URL.Path, s.issuer))
+}
+
+func methodNotAllowed(w http.ResponseWriter, allow ...string) *Error {
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	return errorf(http.StatusMethodNotAllowed, "invalid_request", "use %s on this endpoint", strings.Join(allow, " or "))
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// readBody reads the whole body through the size limit.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return nil, errorf(http.StatusRequestEntityTooLarge, "invalid_request", "the request body is larger than %d bytes: send less", maxBody)
+		}
+		return nil, badRequest("invalid_request", "reading the request body failed")
+	}
+	return b, nil
+}
+
+// parseForm parses an application/x-www-form-urlencoded POST body (RFC 6749 §3.2, §4.1.3).
+// Parameters sent without a value are treated as omitted; repeated parameters are an error
+// (RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once").
+func parseForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	if r.Method != http.MethodPost {
+		return nil, methodNotAllowed(w, http.MethodPost)
+	}
+	if !mediaTypeIs(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		return nil, badRequest("invalid_request", "the Content-Type must be application/x-www-form-urlencoded")
+	}
+	b, err := readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	v, err := url.ParseQuery(string(b))
+	if err != nil {
+		return nil, badRequest("invalid_request", "the form body is not valid application/x-www-form-urlencoded")
+	}
+	for k, vs := range v {
+		if len(vs) > 1 {
+			return nil, badRequest("invalid_request", "parameter %q is included more than once; send it once", k)
+		}
+	}
+	return v, nil
+}
+
+func mediaTypeIs(ct, want string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), want)
+}
+
+// b64 is unpadded base64url.
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+func bigEndian(e int) []byte {
+	var b []byte
+	for ; e > 0; e >>= 8 {
+		b = append([]byte{byte(e)}, b...)
+	}
+	return b
+}
+
+// thumbprint is the RFC 7638 JWK thumbprint, used as the key id.
+func thumbprint(k *rsa.PublicKey) string {
+	h := sha256.Sum256([]byte(`{"e":"` + b64(bigEndian(k.E)) + `","kty":"RSA","n":"` + b64(k.N.Bytes()) + `"}`))
+	return b64(h[:])
+}
+
+// newSecret returns 256 random bits, base64url: client secrets, tokens, codes.
+func newSecret(r io.Reader) string { return randomString(r, 32) }
+
+func randomString(r io.Reader, n int) string {
+	if r == nil {
+		r = rand.Reader
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		panic("testserver: random source failed: " + err.Error())
+	}
+	return b64(b)
+}
+
+func (s *Server) secret() string { return newSecret(s.rand) }
+
+// hashOf is the stored form of a secret. SHA-256 without salt is right for 256-bit random
+// values: there is nothing to brute-force, and it keeps lookups indexable.
+func hashOf(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// matches compares a presented secret with a stored hash in constant time.
+func matches(stored []byte, presented string) bool {
+	if len(stored) == 0 {
+		return false
+	}
+	return subtle.ConstantTimeCompare(stored, hashOf(presented)) == 1
+}
+
+func (s *Server) url(p string) string { return s.issuer + p }

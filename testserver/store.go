@@ -1,0 +1,310 @@
+package testserver
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver "sqlite"
+)
+
+// schemaVersion is stored in PRAGMA user_version. Migrations run in order from the stored
+// version up; a database from a newer dcrctl is refused.
+const schemaVersion = 1
+
+var migrations = []string{
+	// 0 → 1
+	`CREATE TABLE meta (k TEXT PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;
+	CREATE TABLE clients (
+		id TEXT PRIMARY KEY,
+		secret_hash BLOB,
+		secret_expires_at INTEGER NOT NULL DEFAULT 0,
+		issued_at INTEGER NOT NULL,
+		rat_hash BLOB UNIQUE,
+		template TEXT NOT NULL DEFAULT '',
+		metadata TEXT NOT NULL,
+		owner TEXT NOT NULL DEFAULT ''
+	);
+	CREATE TABLE tokens (
+		hash BLOB PRIMARY KEY,
+		kind INTEGER NOT NULL,
+		client_id TEXT NOT NULL,
+		grant_id BLOB,
+		subject TEXT NOT NULL,
+		scope TEXT NOT NULL,
+		origin INTEGER NOT NULL,
+		issued_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL,
+		uses INTEGER NOT NULL,
+		revoked INTEGER NOT NULL DEFAULT 0,
+		data TEXT NOT NULL DEFAULT ''
+	) WITHOUT ROWID;
+	CREATE INDEX tokens_client ON tokens(client_id);
+	CREATE INDEX tokens_grant ON tokens(grant_id) WHERE grant_id IS NOT NULL;
+	CREATE INDEX tokens_expires ON tokens(expires_at);
+	CREATE TABLE sessions (
+		hash BLOB PRIMARY KEY,
+		username TEXT NOT NULL,
+		auth_time INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE TABLE devices (
+		hash BLOB PRIMARY KEY,
+		user_code BLOB NOT NULL UNIQUE,
+		client_id TEXT NOT NULL,
+		scope TEXT NOT NULL,
+		expires_at INTEGER NOT NULL,
+		interval INTEGER NOT NULL,
+		last_poll INTEGER NOT NULL DEFAULT 0,
+		status INTEGER NOT NULL DEFAULT 0,
+		subject TEXT NOT NULL DEFAULT '',
+		auth_time INTEGER NOT NULL DEFAULT 0
+	) WITHOUT ROWID;`,
+}
+
+// Token kinds and origins in the tokens table.
+const (
+	kindAccess  = 1
+	kindRefresh = 2
+	kindCode    = 3
+
+	originClient = 1 // client_credentials
+	originUser   = 2 // a user login: authorization code, refresh, device grant
+)
+
+// store is the SQLite storage. Writes go through one connection (SQLite has one writer at a
+// time; queuing in database/sql is cheaper than SQLITE_BUSY retries), reads through a pool
+// of connections that WAL lets run beside the writer. An in-memory database has one
+// connection for both.
+type store struct {
+	w, r *sql.DB
+
+	getClient, insertToken, getToken *sql.Stmt
+	clientByRAT                      *sql.Stmt
+}
+
+func openStore(ctx context.Context, path string) (*store, error) {
+	s := &store{}
+	if path == "" {
+		db, err := sql.Open("sqlite", "file::memory:?_pragma=foreign_keys(1)&_txlock=immediate")
+		if err != nil {
+			return nil, err
+		}
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+		db.SetConnMaxLifetime(0)
+		db.SetConnMaxIdleTime(0)
+		s.w, s.r = db, db
+	} else {
+		u := url.URL{Scheme: "file", Opaque: path}
+		q := "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+		w, err := sql.Open("sqlite", u.String()+"?"+q+"&_txlock=immediate")
+		if err != nil {
+			return nil, err
+		}
+		w.SetMaxOpenConns(1)
+		w.SetMaxIdleConns(1)
+		w.SetConnMaxIdleTime(0)
+		r, err := sql.Open("sqlite", u.String()+"?"+q)
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		r.SetMaxOpenConns(8)
+		r.SetMaxIdleConns(8)
+		s.w, s.r = w, r
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.close()
+		return nil, err
+	}
+	if err := s.prepare(ctx); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *store) close() error {
+	err := s.w.Close()
+	if s.r != s.w {
+		err = errors.Join(err, s.r.Close())
+	}
+	return err
+}
+
+func (s *store) migrate(ctx context.Context) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return err
+	}
+	if v > schemaVersion {
+		return fmt.Errorf("database schema version %d is newer than this dcrctl understands (%d): upgrade dcrctl or use another --db", v, schemaVersion)
+	}
+	for ; v < schemaVersion; v++ {
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+const clientCols = `id, secret_hash, secret_expires_at, issued_at, rat_hash, template, metadata, owner`
+
+func (s *store) prepare(ctx context.Context) error {
+	var err error
+	p := func(db *sql.DB, q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = db.PrepareContext(ctx, q)
+		return st
+	}
+	s.getClient = p(s.r, `SELECT `+clientCols+` FROM clients WHERE id = ?`)
+	s.clientByRAT = p(s.r, `SELECT id FROM clients WHERE rat_hash = ?`)
+	s.getToken = p(s.r, `SELECT kind, client_id, grant_id, subject, scope, origin, issued_at, expires_at, uses, revoked, data FROM tokens WHERE hash = ?`)
+	s.insertToken = p(s.w, `INSERT INTO tokens (hash, kind, client_id, grant_id, subject, scope, origin, issued_at, expires_at, uses, data) VALUES (?,?,?,?,?,?,?,?,?,?,?)`)
+	return err
+}
+
+// clientRow is a registered client as stored.
+type clientRow struct {
+	ID              string
+	SecretHash      []byte // nil: public client
+	SecretExpiresAt int64
+	IssuedAt        int64
+	RATHash         []byte
+	Template        string
+	Metadata        string // JSON object, without client_id and the credentials
+	Owner           string
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanClient(r scanner) (*clientRow, error) {
+	c := &clientRow{}
+	err := r.Scan(&c.ID, &c.SecretHash, &c.SecretExpiresAt, &c.IssuedAt, &c.RATHash, &c.Template, &c.Metadata, &c.Owner)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// client returns the registered client, or nil.
+func (s *store) client(ctx context.Context, id string) (*clientRow, error) {
+	c, err := scanClient(s.getClient.QueryRowContext(ctx, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return c, err
+}
+
+func clientInTx(ctx context.Context, tx *sql.Tx, id string) (*clientRow, error) {
+	c, err := scanClient(tx.QueryRowContext(ctx, `SELECT `+clientCols+` FROM clients WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return c, err
+}
+
+func insertClient(ctx context.Context, tx *sql.Tx, c *clientRow) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO clients (`+clientCols+`) VALUES (?,?,?,?,?,?,?,?)`,
+		c.ID, c.SecretHash, c.SecretExpiresAt, c.IssuedAt, c.RATHash, c.Template, c.Metadata, c.Owner)
+	return err
+}
+
+func updateClient(ctx context.Context, tx *sql.Tx, c *clientRow) error {
+	_, err := tx.ExecContext(ctx, `UPDATE clients SET secret_hash=?, secret_expires_at=?, rat_hash=?, template=?, metadata=? WHERE id=?`,
+		c.SecretHash, c.SecretExpiresAt, c.RATHash, c.Template, c.Metadata, c.ID)
+	return err
+}
+
+// tokenRow is an issued token, code or refresh token, stored under the SHA-256 of its value.
+type tokenRow struct {
+	Kind      int
+	ClientID  string
+	GrantID   []byte // shared by the code, access and refresh tokens of one grant; nil for client credentials
+	Subject   string
+	Scope     string
+	Origin    int
+	IssuedAt  int64
+	ExpiresAt int64
+	Uses      int64 // registrations left for an initial access token; -1 unlimited
+	Revoked   bool
+	Data      string // JSON details (code: redirect_uri, PKCE challenge, nonce, auth_time)
+}
+
+func (s *store) token(ctx context.Context, hash []byte) (*tokenRow, error) {
+	t := &tokenRow{}
+	err := s.getToken.QueryRowContext(ctx, hash).Scan(&t.Kind, &t.ClientID, &t.GrantID, &t.Subject, &t.Scope, &t.Origin, &t.IssuedAt, &t.ExpiresAt, &t.Uses, &t.Revoked, &t.Data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return t, err
+}
+
+func (s *store) putToken(ctx context.Context, tx *sql.Tx, hash []byte, t *tokenRow) error {
+	st := s.insertToken
+	if tx != nil {
+		st = tx.StmtContext(ctx, st)
+	}
+	_, err := st.ExecContext(ctx, hash, t.Kind, t.ClientID, t.GrantID, t.Subject, t.Scope, t.Origin, t.IssuedAt, t.ExpiresAt, t.Uses, t.Data)
+	return err
+}
+
+// meta reads a value from the meta table; nil if absent.
+func metaGet(ctx context.Context, tx *sql.Tx, k string) ([]byte, error) {
+	var v []byte
+	err := tx.QueryRowContext(ctx, `SELECT v FROM meta WHERE k = ?`, k).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return v, err
+}
+
+func metaPut(ctx context.Context, tx *sql.Tx, k string, v []byte) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v`, k, v)
+	return err
+}
+
+// sweep deletes expired rows, a bounded batch at a time.
+func (s *store) sweep(ctx context.Context, now time.Time) error {
+	// Keep expired tokens a day so that a late reuse of a rotated refresh token still
+	// revokes its grant.
+	cut := now.Add(-24 * time.Hour).Unix()
+	_, err := s.w.ExecContext(ctx, `DELETE FROM tokens WHERE hash IN (SELECT hash FROM tokens WHERE expires_at < ? LIMIT 5000)`, cut)
+	if err != nil {
+		return err
+	}
+	_, err = s.w.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, now.Unix())
+	if err != nil {
+		return err
+	}
+	_, err = s.w.ExecContext(ctx, `DELETE FROM devices WHERE expires_at < ?`, cut)
+	return err
+}
+
+// withTx runs f in a write transaction.
+func (s *store) withTx(ctx context.Context, f func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := f(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
