@@ -1,0 +1,102 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Client authentication methods at the token endpoint (RFC 7591 §2,
+// token_endpoint_auth_method) that this package supports.
+const (
+	AuthClientSecretBasic = "client_secret_basic" // HTTP Basic, id and secret form-encoded first (RFC 6749 §2.3.1)
+	AuthClientSecretPost  = "client_secret_post"  // client_id and client_secret in the form body (RFC 6749 §2.3.1)
+	AuthNone              = "none"                // a public client: client_id in the body, no secret (RFC 7591 §2)
+)
+
+// authStyle picks the x/oauth2 auth style for a token_endpoint_auth_method, explicitly:
+// x/oauth2's auto-detection resends the request another way after any error, which hides the
+// first error and sends the secret twice.
+//
+// An empty method means: "none" without a secret; otherwise RFC 7591 §2's default,
+// client_secret_basic — unless the server's metadata lists methods and client_secret_basic is
+// not among them while client_secret_post is.
+func authStyle(method, secret string, supported []string) (oauth2.AuthStyle, string, error) {
+	if method == "" {
+		switch {
+		case secret == "":
+			method = AuthNone
+		case len(supported) > 0 && !slices.Contains(supported, AuthClientSecretBasic) && slices.Contains(supported, AuthClientSecretPost):
+			method = AuthClientSecretPost
+		default:
+			method = AuthClientSecretBasic
+		}
+	}
+	switch method {
+	case AuthClientSecretBasic:
+		if secret == "" {
+			return 0, "", fmt.Errorf("token_endpoint_auth_method %s needs a client secret: supply one (file, environment or stdin), or use --auth-method none for a public client", method)
+		}
+		return oauth2.AuthStyleInHeader, method, nil
+	case AuthClientSecretPost:
+		if secret == "" {
+			return 0, "", fmt.Errorf("token_endpoint_auth_method %s needs a client secret: supply one (file, environment or stdin), or use --auth-method none for a public client", method)
+		}
+		return oauth2.AuthStyleInParams, method, nil
+	case AuthNone:
+		if secret != "" {
+			return 0, "", errors.New("token_endpoint_auth_method none is for public clients, but a client secret was supplied: drop the secret or choose client_secret_basic or client_secret_post")
+		}
+		// With an empty secret, AuthStyleInParams sends client_id alone in the body.
+		return oauth2.AuthStyleInParams, method, nil
+	}
+	return 0, "", fmt.Errorf("token_endpoint_auth_method %q is not supported by dcrctl: use client_secret_basic, client_secret_post or none", method)
+}
+
+// defaultHTTPClient is used when a flow's HTTPClient is nil: no redirects are needed for the
+// token endpoint, and every request is bounded in time.
+var defaultHTTPClient = &http.Client{Timeout: 30 * time.Second}
+
+func httpClient(c *http.Client) *http.Client {
+	if c == nil {
+		return defaultHTTPClient
+	}
+	return c
+}
+
+// withHTTPClient hands the client to x/oauth2, which takes it from the context.
+func withHTTPClient(ctx context.Context, c *http.Client) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, httpClient(c))
+}
+
+// tokenError turns x/oauth2's errors into this package's: a *oauth2.RetrieveError becomes an
+// *Error (its body is dropped: it may echo what was sent); anything else is wrapped.
+func tokenError(op string, err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		e := &Error{Op: op, Code: re.ErrorCode, Description: re.ErrorDescription, URI: re.ErrorURI}
+		if re.Response != nil {
+			e.StatusCode = re.Response.StatusCode
+		}
+		return e
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("flows: %s: %w", op, err)
+	}
+	return fmt.Errorf("flows: %s: the token request failed: %w", op, err)
+}
+
+// maxBody bounds every response body this package reads itself.
+const maxBody = 1 << 20
+
+// drain reads what is left of a body, bounded, so the connection can be reused.
+func drain(r io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(r, maxBody))
+	_ = r.Close()
+}

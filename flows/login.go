@@ -1,0 +1,309 @@
+package flows
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// DefaultLoginTimeout bounds a browser login whose Timeout is zero.
+const DefaultLoginTimeout = 5 * time.Minute
+
+// CallbackPath is the path of the loopback redirect URI, http://127.0.0.1:PORT/callback.
+const CallbackPath = "/callback"
+
+// BrowserLogin gets a token with the authorization code grant (RFC 6749 §4.1) and PKCE S256
+// (RFC 7636) in the system browser, receiving the code on a loopback redirect URI
+// (RFC 8252 §7.3). Logging in as a newly registered client is the same flow with that client's
+// id (and secret, when it is confidential); the browser's single sign-on session makes it
+// silent.
+//
+// Its zero value needs at least Issuer (or AuthURL and TokenURL) and ClientID.
+type BrowserLogin struct {
+	// Issuer is discovered for the endpoints when AuthURL or TokenURL is empty. When known,
+	// an iss parameter in the redirect must equal it (RFC 9207 §2.4).
+	Issuer   string
+	AuthURL  string
+	TokenURL string
+
+	ClientID string
+	// ClientSecret is empty for a public client (the usual native app, RFC 8252 §8.4).
+	ClientSecret string
+	// AuthMethod is the client's token_endpoint_auth_method; see ClientCredentials.AuthMethod.
+	AuthMethod string
+	// Scopes requested; empty means [DefaultScopes].
+	Scopes []string
+
+	// CallbackPort is the loopback port to listen on; 0 picks a free one (RFC 8252 §7.3).
+	// Set it for servers that match redirect URIs exactly, port included.
+	CallbackPort int
+	// ForceLogin sends prompt=login so that the server asks for the password even when the
+	// browser has a session (OpenID Connect Core §3.1.2.1). By default the session is reused.
+	ForceLogin bool
+	// NoBrowser only prints the URL; the user opens it.
+	NoBrowser bool
+	// OpenURL opens the authorization URL; nil means Browser{}.Open. It is called only once
+	// the listener is up, and only with an http or https URL. If it fails, the login goes on:
+	// the URL is on Status for the user to open.
+	OpenURL func(url string) error
+	// Timeout bounds the whole login; 0 means DefaultLoginTimeout.
+	Timeout time.Duration
+	// Status receives what the user must read: the URL, and a warning if the browser could
+	// not be opened. nil means io.Discard.
+	Status io.Writer
+	// HTTPClient makes the requests to the server (discovery, code exchange); nil means a
+	// client with a 30 s timeout. The browser does not use it.
+	HTTPClient *http.Client
+	// Now is the clock for Token.Expiry; nil means time.Now.
+	Now func() time.Time
+}
+
+// callbackResult is what the loopback listener learned from the one redirect that counts.
+type callbackResult struct {
+	code string
+	err  error
+}
+
+// Token runs the login: it listens on 127.0.0.1, opens the authorization URL, waits for the
+// redirect to /callback, checks its state, and redeems the code with the PKCE verifier. The
+// listener is shut down before Token returns, whatever happens. It ends with a *TimeoutError
+// after Timeout, and with an error wrapping context.Canceled when ctx is canceled (Ctrl-C).
+func (b BrowserLogin) Token(ctx context.Context) (*Token, error) {
+	const op = "login"
+	if b.ClientID == "" {
+		return nil, fmt.Errorf("flows: %s: no client id: give the client's id (--client-id)", op)
+	}
+	timeout := b.Timeout
+	if timeout <= 0 {
+		timeout = DefaultLoginTimeout
+	}
+	status := b.Status
+	if status == nil {
+		status = io.Discard
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, &TimeoutError{Op: op, After: timeout})
+	defer cancel()
+
+	ep, err := resolve(ctx, b.HTTPClient, op, b.Issuer, endpoints{auth: b.AuthURL, token: b.TokenURL},
+		"authorization_endpoint", "token_endpoint")
+	if err != nil {
+		return nil, loginCtxErr(ctx, err)
+	}
+	if err := checkOpenable(ep.auth); err != nil {
+		return nil, fmt.Errorf("flows: %s: the authorization endpoint %w", op, err)
+	}
+	style, _, err := authStyle(b.AuthMethod, b.ClientSecret, ep.authMethod)
+	if err != nil {
+		return nil, fmt.Errorf("flows: %s: %w", op, err)
+	}
+	scopes := b.Scopes
+	if len(scopes) == 0 {
+		scopes = DefaultScopes
+	}
+
+	// RFC 8252 §7.3: "the loopback IP literal rather than localhost" and any port; §8.3:
+	// listening on the loopback interface only.
+	if b.CallbackPort < 0 || b.CallbackPort > 65535 {
+		return nil, fmt.Errorf("flows: %s: callback port %d is not a TCP port: use 1-65535, or 0 for any free port", op, b.CallbackPort)
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(b.CallbackPort)))
+	if err != nil {
+		return nil, fmt.Errorf("flows: %s: cannot listen on 127.0.0.1 port %d for the browser's redirect: %w (free the port or choose another with --callback-port)", op, b.CallbackPort, err)
+	}
+	redirect := "http://" + ln.Addr().String() + CallbackPath
+
+	state, err := randomState()
+	if err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("flows: %s: %w", op, err)
+	}
+	verifier := oauth2.GenerateVerifier() // RFC 7636 §4.1: 32 random octets, base64url
+	cfg := oauth2.Config{
+		ClientID:     b.ClientID,
+		ClientSecret: b.ClientSecret,
+		Endpoint:     oauth2.Endpoint{AuthURL: ep.auth, TokenURL: ep.token, AuthStyle: style},
+		RedirectURL:  redirect,
+		Scopes:       scopes,
+	}
+	// RFC 8252 §8.1: "Public native app clients MUST implement ... PKCE"; RFC 7636 §4.2:
+	// S256 is used whenever the client can (it always can).
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
+	if b.ForceLogin {
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"))
+	}
+	authURL := cfg.AuthCodeURL(state, opts...)
+
+	results := make(chan callbackResult, 1)
+	srv := &http.Server{
+		Handler:           &callbackHandler{state: state, issuer: ep.issuer, results: results},
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = srv.Serve(ln) // returns http.ErrServerClosed after Shutdown
+	}()
+	// The listener always shuts down: Shutdown lets the "you can close this window" page
+	// finish, then Close drops whatever is left (a browser's idle keep-alive connection).
+	defer func() {
+		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer scancel()
+		_ = srv.Shutdown(sctx)
+		_ = srv.Close()
+		<-served
+	}()
+
+	// The listener is up: only now show and open the URL.
+	fmt.Fprintf(status, "Open this URL in your browser to log in:\n\n  %s\n\n", authURL)
+	opened := make(chan error, 1)
+	if !b.NoBrowser {
+		open := b.OpenURL
+		if open == nil {
+			open = Browser{}.Open
+		}
+		// The opener may block (a launcher, or a browser that runs in the foreground): it runs
+		// on its own, and its result is reported from here.
+		go func() { opened <- open(authURL) }()
+	}
+
+	var res callbackResult
+	for waiting := true; waiting; {
+		select {
+		case err := <-opened:
+			if err != nil {
+				fmt.Fprintf(status, "Could not open a browser (%v); open the URL above yourself.\n", err)
+			} else {
+				fmt.Fprintln(status, "Waiting for the login in the browser…")
+			}
+		case res = <-results:
+			waiting = false
+		case <-ctx.Done():
+			return nil, loginCtxErr(ctx, fmt.Errorf("flows: %s: %w", op, ctx.Err()))
+		}
+	}
+	if res.err != nil {
+		return nil, res.err
+	}
+	ot, err := cfg.Exchange(withHTTPClient(ctx, b.HTTPClient), res.code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		return nil, loginCtxErr(ctx, tokenError("code exchange", err))
+	}
+	t, err := fromOAuth2(ot, scopes, now(b.Now))
+	if err != nil {
+		return nil, fmt.Errorf("flows: code exchange: %w", err)
+	}
+	return t, nil
+}
+
+// loginCtxErr turns the end of the login's own time limit into its *TimeoutError; every other
+// error, including one wrapping context.Canceled after Ctrl-C, is returned as it is.
+func loginCtxErr(ctx context.Context, err error) error {
+	var te *TimeoutError
+	if ctx.Err() != nil && errors.As(context.Cause(ctx), &te) {
+		return te
+	}
+	return err
+}
+
+// randomState returns 32 random bytes, base64url: an unguessable state (RFC 6749 §10.12).
+func randomState() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("no randomness for the state: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// callbackHandler serves the loopback redirect URI.
+type callbackHandler struct {
+	state   string
+	issuer  string
+	results chan<- callbackResult // capacity 1: the first real callback wins
+}
+
+func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	// Only a GET on the exact path is the redirect. Anything else — /favicon.ico, a HEAD
+	// probe, a link preview — is answered and ignored.
+	if r.URL.Path != CallbackPath {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	// A speculative prefetch must not consume the code; a non-2xx answer makes the browser
+	// discard it and load the page for real when the user gets there.
+	if r.Header.Get("Sec-Purpose") != "" || r.Header.Get("Purpose") == "prefetch" || r.Header.Get("X-Moz") == "prefetch" {
+		http.Error(w, "prefetch ignored", http.StatusServiceUnavailable)
+		return
+	}
+	q := r.URL.Query()
+	if !q.Has("state") && !q.Has("code") && !q.Has("error") {
+		page(w, http.StatusBadRequest, "Not a login response", "This address receives the answer to a dcrctl login. There is nothing to see here.")
+		return
+	}
+	res := h.check(q)
+	select {
+	case h.results <- res:
+	default:
+		page(w, http.StatusConflict, "Login already finished", "This login has already received its answer. You can close this window.")
+		return
+	}
+	switch {
+	case res.err == nil:
+		page(w, http.StatusOK, "Logged in", "dcrctl received the login. You can close this window and return to the terminal.")
+	default:
+		page(w, http.StatusBadRequest, "Login failed", "dcrctl could not complete the login: "+res.err.Error()+" You can close this window.")
+	}
+}
+
+// check validates the authorization response (RFC 6749 §4.1.2, §4.1.2.1).
+func (h *callbackHandler) check(q url.Values) callbackResult {
+	// RFC 6749 §10.12: the client MUST verify the state; compared in constant time. An
+	// error response carries the state too (§4.1.2.1), so it is checked first.
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(h.state)) != 1 {
+		return callbackResult{err: ErrStateMismatch}
+	}
+	// RFC 9207 §2.4: when iss is present, it MUST be compared with the issuer.
+	if q.Has("iss") && h.issuer != "" && q.Get("iss") != h.issuer {
+		return callbackResult{err: ErrIssuerMismatch}
+	}
+	if code := q.Get("error"); code != "" {
+		return callbackResult{err: &Error{Op: "login", Code: code, Description: q.Get("error_description"), URI: q.Get("error_uri")}}
+	}
+	code := q.Get("code")
+	if code == "" {
+		return callbackResult{err: errors.New("flows: login: the browser's redirect has neither a code nor an error (RFC 6749 §4.1.2): the server is not conforming; try again")}
+	}
+	return callbackResult{code: code}
+}
+
+var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>dcrctl: {{.Title}}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em;color:#222}</style>
+</head><body><h1>{{.Title}}</h1><p>{{.Text}}</p></body></html>
+`))
+
+// page writes the small HTML page the browser shows after the redirect.
+func page(w http.ResponseWriter, status int, title, text string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	w.WriteHeader(status)
+	_ = pageTemplate.Execute(w, struct{ Title, Text string }{title, text})
+}
