@@ -58,7 +58,8 @@ func splitObject(data []byte, known, skip map[string]bool) (knownMembers, rest m
 func decodeKnown(members map[string]json.RawMessage, dst any) error {
 	keys := slices.Sorted(mapKeys(members))
 	for _, k := range keys {
-		one, _ := json.Marshal(map[string]json.RawMessage{k: members[k]})
+		key, _ := json.Marshal(k)
+		one := slices.Concat([]byte("{"), key, []byte(":"), members[k], []byte("}"))
 		if err := json.Unmarshal(one, dst); err != nil {
 			return fmt.Errorf("member %q: %w", k, typeErr(err))
 		}
