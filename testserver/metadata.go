@@ -42,6 +42,9 @@ func decodeStored(s string) (*metadata, error) {
 	if err := json.Unmarshal([]byte(s), m); err != nil {
 		return nil, fmt.Errorf("stored client metadata: %w", err)
 	}
+	if err := json.Unmarshal([]byte(s), &m.Fields); err != nil {
+		return nil, fmt.Errorf("stored client metadata: %w", err)
+	}
 	return m, nil
 }
 

@@ -1,0 +1,142 @@
+package testserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// env is a running server for one test.
+type env struct {
+	t   *testing.T
+	srv *Server
+	hs  *httptestServer
+	cfg Config // effective
+	now *time.Time
+	hc  *http.Client
+}
+
+// start runs a Server under httptest with DefaultConfig changed by mut.
+func start(t *testing.T, mut func(*Config)) *env {
+	t.Helper()
+	hs := newUnstarted()
+	cfg := DefaultConfig()
+	cfg.Issuer = "http://" + hs.Listener.Addr().String()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	e := &env{t: t, now: &now}
+	cfg.Now = func() time.Time { return *e.now }
+	if mut != nil {
+		mut(&cfg)
+	}
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs.Config.Handler = srv
+	hs.Start()
+	t.Cleanup(func() {
+		hs.Close()
+		if err := srv.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	jar, _ := cookiejar.New(nil)
+	e.srv, e.hs, e.cfg = srv, hs, srv.Config()
+	e.hc = &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return e
+}
+
+func (e *env) url(p string) string { return e.srv.Issuer() + p }
+
+func (e *env) advance(d time.Duration) { *e.now = e.now.Add(d) }
+
+// resp is a decoded response.
+type resp struct {
+	Status int
+	Header http.Header
+	Body   map[string]any
+	Raw    string
+}
+
+func (e *env) do(req *http.Request) resp {
+	e.t.Helper()
+	res, err := e.hc.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	r := resp{Status: res.StatusCode, Header: res.Header, Raw: string(b)}
+	if strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(b, &r.Body); err != nil {
+			e.t.Fatalf("%s %s: body is not a JSON object: %v", req.Method, req.URL.Path, err)
+		}
+	}
+	return r
+}
+
+func (e *env) form(path string, v url.Values, user, pass string) resp {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.url(path), strings.NewReader(v.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if user != "" {
+		req.SetBasicAuth(url.QueryEscape(user), url.QueryEscape(pass))
+	}
+	return e.do(req)
+}
+
+func (e *env) jsonReq(method, path, token string, body any) resp {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	u := path
+	if !strings.HasPrefix(u, "http") {
+		u = e.url(path)
+	}
+	req, _ := http.NewRequest(method, u, rd)
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return e.do(req)
+}
+
+// bootstrapToken gets a client-credentials token for the bootstrap client.
+func (e *env) bootstrapToken(scope string) string {
+	e.t.Helper()
+	c := e.cfg.Clients[0]
+	r := e.form("/token", url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}, c.ClientID, c.ClientSecret)
+	if r.Status != 200 {
+		e.t.Fatalf("client credentials: %d %s", r.Status, r.Raw)
+	}
+	return r.Body["access_token"].(string)
+}
+
+// register registers md with a fresh bootstrap token (or none in open mode).
+func (e *env) register(md any) resp {
+	e.t.Helper()
+	tok := ""
+	if e.srv.mode == ModeClient {
+		tok = e.bootstrapToken("dcr")
+	}
+	return e.jsonReq(http.MethodPost, "/register", tok, md)
+}
+
+func str(v any) string { s, _ := v.(string); return s }

@@ -1,0 +1,7 @@
+package testserver
+
+import "net/http/httptest"
+
+type httptestServer = httptest.Server
+
+func newUnstarted() *httptest.Server { return httptest.NewUnstartedServer(nil) }
