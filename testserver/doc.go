@@ -54,4 +54,34 @@
 // without one (so that `dcrctl serve` can print it again after a restart). Because secrets
 // are hashed, a GET or PUT that does not rotate the client secret cannot return it:
 // client_secret is then omitted (client_secret_expires_at is still present).
+//
+// # Driving the login form
+//
+// A scripted HTTP "browser" (an http.Client with a cookie jar that does not follow
+// redirects to the application) logs in like this:
+//
+//  1. GET the authorization URL, I/authorize?response_type=code&client_id=…&redirect_uri=…
+//     &scope=…&state=…&code_challenge=…&code_challenge_method=S256. Without an SSO session
+//     (or with prompt=login) the answer is 200 text/html with one form, id="login",
+//     method="post", action="I/authorize". The response sets the cookie "dcr_csrf"
+//     (CSRFCookie).
+//  2. POST application/x-www-form-urlencoded to I/authorize with every hidden input of that
+//     form (they are the authorization request's parameters, plus "csrf_token" (CSRFField),
+//     whose value equals the dcr_csrf cookie), and "username" and "password"
+//     (UsernameField, PasswordField) of a configured user; the jar sends the dcr_csrf
+//     cookie. Hidden inputs look exactly like <input type="hidden" name="N" value="V">
+//     with V HTML-escaped. Shortcut: instead of parsing the form, send the original
+//     authorization parameters plus username, password and csrf_token = the value of the
+//     dcr_csrf cookie.
+//  3. Success: 303 See Other to redirect_uri?code=…&state=…&iss=… and the SSO cookie
+//     "dcr_session" (SessionCookie; HttpOnly, SameSite=Lax, Path = issuer path + "/", Secure
+//     when the issuer is https). Wrong credentials: 401 with the form again (an element
+//     id="error" says why). A missing or wrong csrf_token: 403 page.
+//  4. Later GETs of an authorization URL with the dcr_session cookie answer 302 straight to
+//     the redirect URI with a code (no form), unless prompt=login; prompt=none without a
+//     session redirects with error=login_required.
+//
+// The device flow's user page (I/device) is the same form with an extra "user_code" text
+// field, and two buttons named "action" with values "approve" and "deny"; with an SSO
+// session it does not ask for username and password.
 package testserver

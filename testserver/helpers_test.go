@@ -3,10 +3,12 @@ package testserver
 import (
 	"bytes"
 	"encoding/json"
+	stdhtml "html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -140,3 +142,38 @@ func (e *env) register(md any) resp {
 }
 
 func str(v any) string { s, _ := v.(string); return s }
+
+var verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+
+const challenge = "E9Melhoofc8Zf1VRPkPLeR1N0t05tQWnuiMsL3nYfLg" // RFC 7636 Appendix B
+
+func loginParams(clientID, redirect, scope string) url.Values {
+	return url.Values{"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {redirect},
+		"scope": {scope}, "state": {"st-1"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}}
+}
+
+// hiddenFields extracts the hidden inputs of the login form, the way a scripted browser does.
+func hiddenFields(html string) url.Values {
+	v := url.Values{}
+	re := regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
+	for _, m := range re.FindAllStringSubmatch(html, -1) {
+		v.Set(m[1], stdhtml.UnescapeString(m[2]))
+	}
+	return v
+}
+
+// browserLogin GETs the authorization URL; if a login form comes back, it fills it in and posts it.
+func (e *env) browserLogin(p url.Values, user, pass string) resp {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, e.url("/authorize?"+p.Encode()), nil)
+	r := e.do(req)
+	if r.Status != 200 || !strings.Contains(r.Raw, `id="login"`) {
+		return r
+	}
+	f := hiddenFields(r.Raw)
+	f.Set("username", user)
+	f.Set("password", pass)
+	req, _ = http.NewRequest(http.MethodPost, e.url("/authorize"), strings.NewReader(f.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return e.do(req)
+}

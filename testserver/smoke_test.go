@@ -19,3 +19,11 @@ func TestSmoke(t *testing.T) {
 		t.Fatalf("metadata missing")
 	}
 }
+
+func TestSmokeLogin(t *testing.T) {
+	e := start(t, nil)
+	r := e.browserLogin(loginParams("dcrctl", "http://127.0.0.1:5555/callback", "openid dcr"), "demo", "demo")
+	if r.Status != 303 {
+		t.Fatalf("%d %s", r.Status, r.Raw)
+	}
+}

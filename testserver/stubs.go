@@ -6,8 +6,7 @@ import (
 	"net/url"
 )
 
-func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) { s.notFound(w, r) }
-func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request)    { s.notFound(w, r) }
+func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) { s.notFound(w, r) }
 func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 	s.notFound(w, r)
 }
@@ -16,12 +15,6 @@ func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Reques
 }
 func (s *Server) handleDevicePage(w http.ResponseWriter, r *http.Request) { s.notFound(w, r) }
 func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request)   { s.notFound(w, r) }
-func (s *Server) authorizationCode(ctx context.Context, c *client, form url.Values) (*tokenResponse, error) {
-	return nil, badRequest("unsupported_grant_type", "not yet")
-}
-func (s *Server) refresh(ctx context.Context, c *client, form url.Values) (*tokenResponse, error) {
-	return nil, badRequest("unsupported_grant_type", "not yet")
-}
 func (s *Server) deviceToken(ctx context.Context, c *client, form url.Values) (*tokenResponse, error) {
 	return nil, badRequest("unsupported_grant_type", "not yet")
 }
