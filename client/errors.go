@@ -203,6 +203,7 @@ func bearerChallenge(values []string) map[string]string {
 func parseBearer(s string) map[string]string {
 	var params map[string]string // non-nil while inside the Bearer challenge
 	var found map[string]string
+	started := false // the first token is always an auth-scheme
 	for i := 0; i < len(s); {
 		// skip separators
 		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == ',') {
@@ -223,7 +224,7 @@ func parseBearer(s string) map[string]string {
 		for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
 			j++
 		}
-		if j < len(s) && s[j] == '=' {
+		if started && j < len(s) && s[j] == '=' {
 			// auth-param: token "=" ( token / quoted-string )
 			j++
 			for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
@@ -256,6 +257,7 @@ func parseBearer(s string) map[string]string {
 			continue
 		}
 		// a new challenge: auth-scheme
+		started = true
 		if found != nil {
 			return found
 		}
