@@ -491,7 +491,7 @@ button{margin-top:1em;padding:.5em 1.2em}.error{color:#b00020}</style></head>
 <body><h1>{{.Title}}</h1>
 {{if .Client}}<p>Application: <strong>{{.Client}}</strong></p>{{end}}
 {{if .Message}}<p class="error" id="error">{{.Message}}</p>{{end}}
-<form method="post" action="{{.Action}}" id="login">
+{{if .Info}}<p id="info">{{.Info}}</p>{{else}}<form method="post" action="{{.Action}}" id="login">
 {{range .Hidden}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">
 {{end}}{{if .UserCode}}<label for="user_code">Code shown on your device</label>
 <input type="text" id="user_code" name="user_code" value="{{.UserCode.Value}}" autocomplete="off">
@@ -500,18 +500,18 @@ button{margin-top:1em;padding:.5em 1.2em}.error{color:#b00020}</style></head>
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password">
 {{end}}{{range .Buttons}}<button type="submit" name="{{.Name}}" value="{{.Value}}">{{.Label}}</button>
-{{end}}</form></body></html>
+{{end}}</form>{{end}}</body></html>
 `))
 
 type field struct{ Name, Value string }
 type button struct{ Name, Value, Label string }
 
 type pageData struct {
-	Title, Client, Message, Action string
-	Hidden                         []field
-	UserCode                       *field
-	AskLogin                       bool
-	Buttons                        []button
+	Title, Client, Message, Info, Action string
+	Hidden                               []field
+	UserCode                             *field
+	AskLogin                             bool
+	Buttons                              []button
 }
 
 func (s *Server) renderPage(w http.ResponseWriter, status int, d pageData) {

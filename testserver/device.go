@@ -1,0 +1,251 @@
+package testserver
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Device authorization states.
+const (
+	devicePending  = 0
+	deviceApproved = 1
+	deviceDenied   = 2
+	deviceDone     = 3
+)
+
+// userCodeAlphabet has no vowels (no words) and no look-alikes (RFC 8628 §6.1).
+const userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
+
+// normalizeUserCode uppercases and drops everything outside the alphabet (RFC 8628 §6.1:
+// the server should be case-insensitive and ignore punctuation).
+func normalizeUserCode(s string) string {
+	var b strings.Builder
+	for _, c := range strings.ToUpper(s) {
+		if strings.ContainsRune(userCodeAlphabet, c) {
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+func (s *Server) newUserCode() string {
+	raw := []byte(randomString(s.rand, 8))
+	out := make([]byte, 0, 9)
+	for i, c := range raw[:8] {
+		if i == 4 {
+			out = append(out, '-')
+		}
+		out = append(out, userCodeAlphabet[int(c)%len(userCodeAlphabet)])
+	}
+	return string(out)
+}
+
+// handleDeviceAuthorization is RFC 8628 §3.1–3.2.
+func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Request) {
+	resp, err := s.deviceAuthorization(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+	form, err := parseForm(w, r)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.authenticateClient(r, form)
+	if err != nil {
+		return nil, err
+	}
+	if !c.md.has(grantDevice) {
+		return nil, badRequest("unauthorized_client", "client %q is not registered for the device grant: add %s to its grant_types", c.ID, grantDevice)
+	}
+	scope, err := s.grantScope(c, form.Get("scope"))
+	if err != nil {
+		return nil, err
+	}
+	dc := s.secret()
+	now := s.now()
+	interval := int64(s.lt.DevicePollInterval / time.Second)
+	var uc string
+	for range 5 {
+		uc = s.newUserCode()
+		_, err = s.store.w.ExecContext(r.Context(), `INSERT INTO devices (hash, user_code, client_id, scope, expires_at, interval) VALUES (?,?,?,?,?,?)`,
+			hashOf(dc), hashOf(normalizeUserCode(uc)), c.ID, scope, now.Add(s.lt.DeviceCode).Unix(), interval)
+		if err == nil || !strings.Contains(err.Error(), "UNIQUE") {
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"device_code":               dc,
+		"user_code":                 uc,
+		"verification_uri":          s.url(pathDevice),
+		"verification_uri_complete": s.url(pathDevice) + "?user_code=" + url.QueryEscape(uc),
+		"expires_in":                int64(s.lt.DeviceCode / time.Second),
+		"interval":                  interval,
+	}, nil
+}
+
+type deviceRow struct {
+	hash                          []byte
+	clientID, scope, subject      string
+	expiresAt, interval, lastPoll int64
+	status                        int
+	authTime                      int64
+}
+
+func deviceQuery(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, col string, key []byte) (*deviceRow, error) {
+	d := &deviceRow{}
+	err := q.QueryRowContext(ctx, `SELECT hash, client_id, scope, subject, expires_at, interval, last_poll, status, auth_time FROM devices WHERE `+col+` = ?`, key).
+		Scan(&d.hash, &d.clientID, &d.scope, &d.subject, &d.expiresAt, &d.interval, &d.lastPoll, &d.status, &d.authTime)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return d, err
+}
+
+// deviceToken is the device access token request, RFC 8628 §3.4–3.5.
+func (s *Server) deviceToken(ctx context.Context, c *client, form url.Values) (*tokenResponse, error) {
+	dc := form.Get("device_code")
+	if dc == "" {
+		return nil, badRequest("invalid_request", "device_code is missing")
+	}
+	var resp *tokenResponse
+	var perr error
+	err := s.store.withTx(ctx, func(tx *sql.Tx) error {
+		d, err := deviceQuery(ctx, tx, "hash", hashOf(dc))
+		if err != nil {
+			return err
+		}
+		now := s.now().Unix()
+		switch {
+		case d == nil || d.clientID != c.ID:
+			perr = badRequest("invalid_grant", "the device_code is unknown or belongs to another client: start a new device authorization")
+			return nil
+		case now >= d.expiresAt:
+			perr = badRequest("expired_token", "the device_code has expired: start a new device authorization")
+			return nil
+		}
+		switch d.status {
+		case deviceDenied:
+			perr = badRequest("access_denied", "the user denied the authorization request")
+			return nil
+		case deviceDone:
+			perr = badRequest("invalid_grant", "the device_code was already exchanged for tokens")
+			return nil
+		case devicePending:
+			interval := d.interval
+			code, msg := "authorization_pending", "the user has not yet approved the request: keep polling every interval seconds"
+			if d.lastPoll != 0 && now-d.lastPoll < d.interval {
+				// RFC 8628 §3.5: slow_down, and "the interval MUST be increased by 5 seconds
+				// for this and all subsequent requests".
+				interval += 5
+				code, msg = "slow_down", "polling too fast: wait at least interval seconds between requests (the interval grew by 5 s)"
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE devices SET last_poll = ?, interval = ? WHERE hash = ?`, now, interval, d.hash); err != nil {
+				return err
+			}
+			perr = badRequest(code, "%s", msg)
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE devices SET status = ? WHERE hash = ?`, deviceDone, d.hash); err != nil {
+			return err
+		}
+		resp, err = s.issueUserTokens(ctx, tx, c, newGrantID(s), d.scope, userGrant{Subject: d.subject, AuthTime: d.authTime}, true)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if perr != nil {
+		return nil, perr
+	}
+	return resp, nil
+}
+
+// handleDevicePage is the verification URI (RFC 8628 §3.3): the user enters the code, logs
+// in if there is no SSO session, and approves or denies.
+func (s *Server) handleDevicePage(w http.ResponseWriter, r *http.Request) {
+	var params url.Values
+	switch r.Method {
+	case http.MethodGet:
+		params = r.URL.Query()
+	case http.MethodPost:
+		var err error
+		if params, err = parseForm(w, r); err != nil {
+			s.writeErrorPage(w, r, err)
+			return
+		}
+	default:
+		s.writeErrorPage(w, r, methodNotAllowed(w, http.MethodGet, http.MethodPost))
+		return
+	}
+	sess, err := s.session(r)
+	if err != nil {
+		s.writeErrorPage(w, r, err)
+		return
+	}
+	uc := params.Get("user_code")
+	page := func(status int, msg string) {
+		d := pageData{Title: "Connect a device", Message: msg, Action: s.url(pathDevice), AskLogin: sess == nil,
+			UserCode: &field{"user_code", uc}, Hidden: []field{{CSRFField, s.csrfValue(w, r)}},
+			Buttons: []button{{"action", "approve", "Approve"}, {"action", "deny", "Deny"}}}
+		s.renderPage(w, status, d)
+	}
+	if r.Method == http.MethodGet {
+		page(http.StatusOK, "")
+		return
+	}
+	if !s.csrfOK(r, params.Get(CSRFField)) {
+		s.writeErrorPage(w, r, errorf(http.StatusForbidden, "invalid_request", "the form was not sent from this server's page or has expired (CSRF check failed): reload the page"))
+		return
+	}
+	d, err := deviceQuery(r.Context(), s.store.r, "user_code", hashOf(normalizeUserCode(uc)))
+	if err != nil {
+		s.writeErrorPage(w, r, err)
+		return
+	}
+	if d == nil || s.now().Unix() >= d.expiresAt || d.status != devicePending {
+		page(http.StatusBadRequest, "This code is unknown, expired or already used. Check the code on your device.")
+		return
+	}
+	user, authTime := "", int64(0)
+	if sess != nil {
+		user, authTime = sess.user, sess.authTime
+	} else {
+		u, ok := s.users[params.Get(UsernameField)]
+		if !ok || subtle.ConstantTimeCompare([]byte(u.Password), []byte(params.Get(PasswordField))) != 1 {
+			page(http.StatusUnauthorized, "Wrong username or password.")
+			return
+		}
+		if err := s.newSession(w, r, u.Username); err != nil {
+			s.writeErrorPage(w, r, err)
+			return
+		}
+		user, authTime = u.Username, s.now().Unix()
+	}
+	status, msg := deviceApproved, "Device approved. You can return to your device."
+	if params.Get("action") == "deny" {
+		status, msg = deviceDenied, "Request denied. You can close this page."
+	}
+	_, err = s.store.w.ExecContext(r.Context(), `UPDATE devices SET status = ?, subject = ?, auth_time = ? WHERE hash = ? AND status = ?`,
+		status, user, authTime, d.hash, devicePending)
+	if err != nil {
+		s.writeErrorPage(w, r, err)
+		return
+	}
+	s.renderPage(w, http.StatusOK, pageData{Title: "Connect a device", Info: msg})
+}
