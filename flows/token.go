@@ -90,7 +90,8 @@ func fromOAuth2(t *oauth2.Token, requested []string, now time.Time) (*Token, err
 			}
 		}
 	}
-	if out.ExpiresIn > 0 && out.Expiry.IsZero() {
+	if out.ExpiresIn > 0 {
+		// Recomputed with the flow's clock, so that an injected clock is honoured.
 		out.Expiry = now.Add(time.Duration(out.ExpiresIn) * time.Second)
 	}
 	fillDefaults(out, requested)
