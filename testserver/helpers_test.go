@@ -2,6 +2,7 @@ package testserver
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	stdhtml "html"
 	"io"
@@ -145,7 +146,7 @@ func str(v any) string { s, _ := v.(string); return s }
 
 var verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 
-const challenge = "E9Melhoofc8Zf1VRPkPLeR1N0t05tQWnuiMsL3nYfLg" // RFC 7636 Appendix B
+const challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM" // RFC 7636 Appendix B
 
 func loginParams(clientID, redirect, scope string) url.Values {
 	return url.Values{"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {redirect},
@@ -176,4 +177,57 @@ func (e *env) browserLogin(p url.Values, user, pass string) resp {
 	req, _ = http.NewRequest(http.MethodPost, e.url("/authorize"), strings.NewReader(f.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return e.do(req)
+}
+
+// newJSON builds a registration POST.
+func (e *env) newJSON(token string, body any) *http.Request {
+	j, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, e.url("/register"), bytes.NewReader(j))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return req
+}
+
+// callback parses the Location of an authorization response.
+func callback(t *testing.T, r resp) url.Values {
+	t.Helper()
+	if r.Status != http.StatusFound && r.Status != http.StatusSeeOther {
+		t.Fatalf("authorization response: %d %.300s", r.Status, r.Raw)
+	}
+	u, err := url.Parse(r.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query()
+}
+
+// codeLogin logs in as the demo user with the public client clientID and redeems the code.
+func (e *env) codeLogin(t *testing.T, clientID, redirect, scope string) resp {
+	t.Helper()
+	q := callback(t, e.browserLogin(loginParams(clientID, redirect, scope), DefaultUser, DefaultUserPassword))
+	if q.Get("code") == "" {
+		t.Fatalf("no code: %v", q)
+	}
+	return e.form("/token", url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")},
+		"redirect_uri": {redirect}, "code_verifier": {verifier}, "client_id": {clientID}}, "", "")
+}
+
+// jwtClaims decodes a JWT's claims without verifying it (verification is tested separately).
+func jwtClaims(t *testing.T, tok string) map[string]any {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
