@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -354,7 +355,7 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request, id string) (map[
 		resp = s.clientInformation(row, md, secret, rat)
 		return nil
 	})
-	return resp, err
+	return resp, s.revokeMisused(ctx, err)
 }
 
 // rotate applies the rotation policies for the given triggers and returns the new client
@@ -385,24 +386,47 @@ func (s *Server) ratClient(ctx context.Context, tx *sql.Tx, id, tok string) (*cl
 	}
 	// RFC 7592 §2.1: if the client does not exist or the token is not valid for it, 401,
 	// and "the registration access token used to make this request SHOULD be immediately
-	// revoked" (checklist 22: a token used on another client's URI is revoked).
-	res, err := tx.ExecContext(ctx, `UPDATE clients SET rat_hash = NULL WHERE rat_hash = ?`, hashOf(tok))
-	if err != nil {
-		return nil, err
+	// revoked" (checklist 22: a token used on another client's URI is revoked). The
+	// revocation runs after this transaction, which rolls back on the error.
+	var other string
+	err = tx.QueryRowContext(ctx, `SELECT id FROM clients WHERE rat_hash = ?`, hashOf(tok)).Scan(&other)
+	if err == nil {
+		return nil, &misusedRAT{hash: hashOf(tok), err: invalidToken("this registration access token belongs to another client; it has been revoked: use each client's own token on its own registration_client_uri")}
 	}
-	if n, _ := res.RowsAffected(); n > 0 {
-		s.log.Warn("registration access token used on another client's URI; revoked it", "path_client_id", id)
-		return nil, invalidToken("this registration access token belongs to another client; it has been revoked: use each client's own token on its own registration_client_uri")
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
 	}
 	return nil, invalidToken("the registration access token is unknown, rotated or revoked: use the latest registration_access_token this server returned")
 }
 
+// misusedRAT is a registration access token presented on another client's URI.
+type misusedRAT struct {
+	err  *Error
+	hash []byte
+}
+
+func (e *misusedRAT) Error() string { return e.err.Error() }
+func (e *misusedRAT) Unwrap() error { return e.err }
+
+// revokeMisused revokes the token of a misusedRAT error and returns the error.
+func (s *Server) revokeMisused(ctx context.Context, err error) error {
+	var m *misusedRAT
+	if !errors.As(err, &m) {
+		return err
+	}
+	if _, rerr := s.store.w.ExecContext(ctx, `UPDATE clients SET rat_hash = NULL WHERE rat_hash = ?`, m.hash); rerr != nil {
+		return rerr
+	}
+	s.log.Warn("registration access token used on another client's URI; revoked it")
+	return m.err
+}
+
 // checkRAT checks the token without changing anything (used before reporting body errors).
 func (s *Server) checkRAT(ctx context.Context, id, tok string) error {
-	return s.store.withTx(ctx, func(tx *sql.Tx) error {
+	return s.revokeMisused(ctx, s.store.withTx(ctx, func(tx *sql.Tx) error {
 		_, err := s.ratClient(ctx, tx, id, tok)
 		return err
-	})
+	}))
 }
 
 // update validates an RFC 7592 §2.2 PUT body against the current client and changes row.
