@@ -605,6 +605,9 @@ func TestTwoProcesses(t *testing.T) {
 	}
 }
 
+// helpers are further helper-process roles, registered by platform-specific test files.
+var helpers = map[string]func(t *testing.T){}
+
 // TestHelperProcess is not a test: TestTwoProcesses and the fault tests run this binary
 // with KEYSTORE_HELPER set to make it act as another dcrctl process.
 func TestHelperProcess(t *testing.T) {
@@ -628,6 +631,10 @@ func TestHelperProcess(t *testing.T) {
 			}
 		}
 	default:
-		t.Fatalf("unknown helper %q", os.Getenv("KEYSTORE_HELPER"))
+		h := helpers[os.Getenv("KEYSTORE_HELPER")]
+		if h == nil {
+			t.Fatalf("unknown helper %q", os.Getenv("KEYSTORE_HELPER"))
+		}
+		h(t)
 	}
 }
