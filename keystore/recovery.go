@@ -102,6 +102,7 @@ func ReadRecovery(path string) (Credential, error) {
 	if err := validName(r.Credential.Name); err != nil {
 		return Credential{}, &CorruptError{Path: path, Err: err}
 	}
+	r.Credential.Registration = compactJSON(r.Credential.Registration)
 	return r.Credential, nil
 }
 
