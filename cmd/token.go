@@ -85,8 +85,6 @@ access_token, token_type, expires_in, scope, and refresh_token and id_token when
 	f.BoolVar(&opts.NoBrowser, "no-browser", false, "--login: print the URL, do not open a browser")
 	f.BoolVar(&opts.ForceLogin, "force-login", false, "--login: ask for the password even with an SSO session (prompt=login)")
 	f.DurationVar(&opts.LoginTimeout, "login-timeout", flows.DefaultLoginTimeout, "--login: time allowed to finish the login in the browser")
-	c.MarkFlagsMutuallyExclusive("client-credentials", "login", "device")
-	c.MarkFlagsOneRequired("client-credentials", "login", "device")
 	return c
 }
 
@@ -102,6 +100,15 @@ type tokenOutput struct {
 
 // tokenRun gets the token with the chosen flow and prints it.
 func tokenRun(ctx context.Context, opts *tokenOptions) error {
+	modes := 0
+	for _, on := range []bool{opts.ClientCredentials, opts.Login, opts.Device} {
+		if on {
+			modes++
+		}
+	}
+	if modes != 1 {
+		return usageErrorf("choose exactly one of --client-credentials, --login or --device")
+	}
 	if opts.Issuer == "" {
 		return usageErrorf("no issuer: give --issuer URL or set DCRCTL_ISSUER")
 	}
@@ -139,13 +146,11 @@ func tokenRun(ctx context.Context, opts *tokenOptions) error {
 			OpenURL: flows.Browser{Getenv: opts.IO.getenv, Stderr: status}.Open,
 			Timeout: opts.LoginTimeout, Status: status,
 		}.Token(ctx)
-	case opts.Device:
+	default: // --device
 		tok, err = flows.DeviceFlow{
 			Issuer: opts.Issuer, ClientID: opts.ClientID, ClientSecret: secret,
 			AuthMethod: opts.AuthMethod, Scopes: scopes, Status: status,
 		}.Token(ctx)
-	default:
-		return usageErrorf("choose one of --client-credentials, --login or --device")
 	}
 	if err != nil {
 		return err

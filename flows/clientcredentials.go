@@ -42,6 +42,11 @@ func (c ClientCredentials) Token(ctx context.Context) (*Token, error) {
 	if c.ClientID == "" {
 		return nil, fmt.Errorf("flows: %s: no client id: give the client's id (--client-id)", op)
 	}
+	// RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential
+	// clients."
+	if c.ClientSecret == "" {
+		return nil, fmt.Errorf("flows: %s: no client secret: the client credentials grant is only for confidential clients (RFC 6749 §4.4); supply the client's secret (file, environment or stdin)", op)
+	}
 	ep, err := resolve(ctx, c.HTTPClient, op, c.Issuer, endpoints{token: c.TokenURL}, "token_endpoint")
 	if err != nil {
 		return nil, err

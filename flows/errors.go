@@ -70,7 +70,7 @@ func (e *Error) Fix() string {
 	case "unauthorized_client":
 		return "this client is not allowed to use this grant type: register or configure the client for it"
 	case "invalid_scope":
-		return "the client may not request this scope (e.g. dcr): ask the server's administrator to allow it, or request another with --scope"
+		return "the client may not request the scope it asked for, such as dcr: ask the server's administrator to allow it, or request another with --scope"
 	case "invalid_grant":
 		if e.Op == "code exchange" {
 			return "the authorization code was rejected (expired, already used, or the PKCE verifier or redirect URI did not match): log in again"
