@@ -207,3 +207,39 @@ func TestDeviceFlow(t *testing.T) {
 		})
 	}
 }
+
+// TestDeviceFlowConfidential: a confidential client authenticates at both endpoints with its
+// token_endpoint_auth_method (RFC 8628 §3.1, RFC 6749 §2.3.1).
+func TestDeviceFlowConfidential(t *testing.T) {
+	const secret = "dev:ice+secret%"
+	clk := &fakeClock{t: fixedNow}
+	issuer, _ := startServer(t, func(c *testserver.Config) {
+		c.Now = clk.Now
+		for _, m := range []string{AuthClientSecretBasic, AuthClientSecretPost} {
+			c.Clients = append(c.Clients, testserver.ClientConfig{ClientID: "device-" + m, ClientSecret: secret,
+				TokenEndpointAuthMethod: m, GrantTypes: []string{"urn:ietf:params:oauth:grant-type:device_code"}, Scope: "dcr"})
+		}
+	})
+	for _, tc := range []struct {
+		method, secret string
+		want           *errShape
+	}{
+		{AuthClientSecretBasic, secret, nil},
+		{AuthClientSecretPost, secret, nil},
+		{AuthClientSecretBasic, "wrong", &errShape{Op: "device authorization", StatusCode: 401, Code: "invalid_client", HasDescription: true}},
+	} {
+		t.Run(tc.method+" "+map[bool]string{true: "ok", false: "wrong secret"}[tc.want == nil], func(t *testing.T) {
+			br := flowstest.New(testserver.DefaultUser, testserver.DefaultUserPassword)
+			br.Button = "approve"
+			tok, err := DeviceFlow{Issuer: issuer, ClientID: "device-" + tc.method, ClientSecret: tc.secret, AuthMethod: tc.method,
+				Now: clk.Now, Sleep: clk.Sleep,
+				Notify: func(a DeviceAuthorization) { _ = br.Open(a.VerificationURIComplete) }}.Token(context.Background())
+			if got := shapeErr(err); !equalPtr(got, tc.want) {
+				t.Fatalf("error\n got: %+v (%v)\nwant: %+v", got, err, tc.want)
+			}
+			if tc.want == nil && (tok == nil || !tok.HasScope("dcr")) {
+				t.Errorf("token %v, want scope dcr", tok)
+			}
+		})
+	}
+}
