@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	stdhtml "html"
 	"io"
 	"net/http"
@@ -231,3 +232,5 @@ func jwtClaims(t *testing.T, tok string) map[string]any {
 	}
 	return c
 }
+
+func sprintf(f string, v any) string { return fmt.Sprintf(f, v) }

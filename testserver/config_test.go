@@ -1,0 +1,147 @@
+package testserver
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestExampleConfig(t *testing.T) {
+	cfg, err := LoadConfig("testdata/example-config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]any{
+		"issuer": cfg.Issuer, "mode": cfg.Registration, "uses": cfg.InitialTokenUses,
+		"rat": cfg.RotateRegistrationToken, "secret": cfg.RotateClientSecret,
+		"access": cfg.Lifetimes.AccessToken, "poll": cfg.Lifetimes.DevicePollInterval,
+		"clients": len(cfg.Clients), "templates": len(cfg.Templates), "users": len(cfg.Users),
+		"template0": cfg.Templates[0].ID, "allowed1": cfg.Templates[1].AllowedClients,
+		"ss": len(cfg.SoftwareStatementIssuers),
+	}
+	want := map[string]any{
+		"issuer": "http://127.0.0.1:8414", "mode": ModeClient, "uses": Uses(1),
+		"rat": RotateOnUpdate, "secret": RotateNever, "access": time.Hour, "poll": 5 * time.Second,
+		"clients": 2, "templates": 2, "users": 2, "template0": "mobile-app", "allowed1": []string{"ci-bootstrap"},
+		"ss": 1,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v\nwant %v", got, want)
+	}
+	// The example runs: the CI client registers a backend-service instance and gets a token.
+	e := start(t, func(c *Config) {
+		iss := c.Issuer
+		*c = cfg
+		c.Issuer = iss
+	})
+	boot := e.cfg.Clients[0]
+	tok := e.form("/token", map[string][]string{"grant_type": {"client_credentials"}, "scope": {"dcr"}}, boot.ClientID, boot.ClientSecret)
+	r := e.jsonReq(http.MethodPost, "/register", str(tok.Body["access_token"]), map[string]any{"software_id": "backend-service"})
+	if r.Status != 201 || r.Body["scope"] != "api.read" {
+		t.Errorf("register backend-service: %d %v", r.Status, r.Body["error_description"])
+	}
+}
+
+func TestLoadConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"unknown_key", "issuer: http://x\nregistraton: open\n", "registraton"},
+		{"bad_uses", "initial_token_uses: twice\n", "initial_token_uses"},
+		{"not_yaml", "issuer: [\n", "yaml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, tc.name+".yaml")
+			os.WriteFile(p, []byte(tc.yaml), 0o600)
+			_, err := LoadConfig(p)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want one naming %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := LoadConfig(filepath.Join(dir, "missing.yaml")); err == nil {
+		t.Error("missing file: no error")
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mut  func(*Config)
+	}{
+		{"no_issuer", func(c *Config) { c.Issuer = "" }},
+		{"issuer_with_query", func(c *Config) { c.Issuer = "http://127.0.0.1:1/?x=1" }},
+		{"issuer_not_http", func(c *Config) { c.Issuer = "ftp://127.0.0.1" }},
+		{"bad_mode", func(c *Config) { c.Registration = "sometimes" }},
+		{"bad_rotation", func(c *Config) { c.RotateClientSecret = "always" }},
+		{"bad_template", func(c *Config) { c.Templates[0].Metadata["redirect_uris"] = []any{"javascript:x"} }},
+		{"duplicate_client", func(c *Config) { c.Clients = append(c.Clients, c.Clients[0]) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			tc.mut(&cfg)
+			if s, err := New(cfg); err == nil {
+				s.Close()
+				t.Error("New accepted the config")
+			}
+		})
+	}
+}
+
+func TestRestartKeepsEverything(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "serve.db")
+	mut := func(c *Config) {
+		c.DBPath = db
+		c.Clients[0].ClientSecret = "" // generated on first start, kept in the database
+	}
+	e := start(t, mut)
+	secret := e.cfg.Clients[0].ClientSecret
+	c := e.mustRegister(t, ccMetadata)
+	jwks := getJSON(t, e, e.url("/jwks")).Raw
+	e.hs.Close()
+	if err := e.srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	e2 := start(t, mut)
+	g := e2.jsonReq(http.MethodGet, e2.url("/register/"+c.ID), c.RAT, nil)
+	tok := e2.form("/token", map[string][]string{"grant_type": {"client_credentials"}}, c.ID, c.Secret)
+	got := []any{e2.cfg.Clients[0].ClientSecret == secret, g.Status, g.Body["client_name"], tok.Status, getJSON(t, e2, e2.url("/jwks")).Raw == jwks}
+	want := []any{true, 200, "cc", 200, true}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("after restart [same bootstrap secret, GET status, client_name, token status, same key] = %v, want %v", got, want)
+	}
+}
+
+func TestSchemaVersionNewerRefused(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "serve.db")
+	cfg := DefaultConfig()
+	cfg.DBPath = db
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.store.w.Exec("PRAGMA user_version = 99")
+	s.Close()
+	if s, err := New(cfg); err == nil || !strings.Contains(err.Error(), "newer") {
+		if s != nil {
+			s.Close()
+		}
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestSecretsNotPrinted(t *testing.T) {
+	cfg := DefaultConfig()
+	for _, v := range []any{cfg.Clients[0], cfg.Users[0]} {
+		for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
+			out := sprintf(f, v)
+			if strings.Contains(out, cfg.Clients[0].ClientSecret) || strings.Contains(out, "password:\"demo\"") || strings.Contains(out, `Password:"demo"`) {
+				t.Errorf("%s prints a secret: %s", f, out)
+			}
+		}
+	}
+}
