@@ -436,3 +436,107 @@ func helperHungKeyring(t *testing.T) {
 	report("Get", read, func() error { _, err := st.Get(ctx, "app"); return err })
 	report("Delete", write, func() error { return st.Delete(ctx, "app") })
 }
+
+// TestLockedKeyring locks the login collection of a real gnome-keyring and checks that Get
+// and Put report a *LockedError (the unlock prompt cannot be shown without a display) and
+// that the credential stays intact. It runs in a child process under its own
+// dbus-run-session and gnome-keyring (.ci/with-keyring), so that locking does not disturb
+// other tests sharing this session's keyring.
+func TestLockedKeyring(t *testing.T) {
+	realKeyring(t)
+	runner, err := exec.LookPath("dbus-run-session")
+	needComponent(t, "dbus-run-session (apt: dbus)", err)
+	script, err := filepath.Abs(filepath.Join("..", ".ci", "with-keyring"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, runner, "--", "bash", script, os.Args[0], "-test.run=^TestHelperProcess$")
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "DISPLAY=") && !strings.HasPrefix(kv, "WAYLAND_DISPLAY=") && !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
+			env = append(env, kv) // no display: a prompt must fail, never pop up
+		}
+	}
+	cmd.Env = append(env, "KEYSTORE_HELPER=locked", "KEYSTORE_DIR="+t.TempDir())
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("helper: %v\n%s", err, stderr.String()) // the helper prints no secret
+	}
+	want := "Get: *keystore.LockedError\nPut: *keystore.LockedError\nafter unlock: old credential intact\n"
+	if got := lockedLines(string(out)); got != want {
+		t.Errorf("helper reported:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func lockedLines(out string) string {
+	var b strings.Builder
+	for line := range strings.Lines(out) {
+		if s, ok := strings.CutPrefix(line, "locked: "); ok {
+			b.WriteString(s)
+		}
+	}
+	return b.String()
+}
+
+func init() { helpers["locked"] = helperLockedKeyring }
+
+func helperLockedKeyring(t *testing.T) {
+	if err := waitForSecretService(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	st, err := Open(KindOS, Options{ConfigDir: os.Getenv("KEYSTORE_DIR"), Service: "dcrctl-locked", ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	if err := st.Put(ctx, sample("app", 1)); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := dbus.SessionBusPrivateNoAutoStartup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Auth(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Hello(); err != nil {
+		t.Fatal(err)
+	}
+	svc := conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets")
+	login := []dbus.ObjectPath{"/org/freedesktop/secrets/collection/login"}
+	if err := svc.Call("org.freedesktop.Secret.Service.Lock", 0, login).Err; err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.Get(ctx, "app")
+	fmt.Printf("locked: Get: %T\n", errors.Unwrap(err))
+	err = st.Put(ctx, sample("app", 2))
+	fmt.Printf("locked: Put: %T\n", errors.Unwrap(err))
+
+	// Unlock again without a prompt, through gnome-keyring's own interface for this, with
+	// the password .ci/with-keyring gave it; then the old credential must be whole.
+	var ignored dbus.Variant
+	var session dbus.ObjectPath
+	if err := svc.Call("org.freedesktop.Secret.Service.OpenSession", 0, "plain", dbus.MakeVariant("")).Store(&ignored, &session); err != nil {
+		t.Fatal(err)
+	}
+	secret := struct {
+		Session     dbus.ObjectPath
+		Parameters  []byte
+		Value       []byte
+		ContentType string
+	}{session, []byte{}, []byte("ci-keyring-password"), "text/plain"}
+	if err := svc.Call("org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface.UnlockWithMasterPassword", 0, login[0], secret).Err; err != nil {
+		t.Fatalf("unlock: %v", err)
+	}
+	got, err := st.Get(ctx, "app")
+	if err == nil && credDiff(got, sample("app", 1)) == "" {
+		fmt.Println("locked: after unlock: old credential intact")
+	} else {
+		fmt.Printf("locked: after unlock: %v %s\n", err, credDiff(got, sample("app", 1)))
+	}
+}

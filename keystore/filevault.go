@@ -25,7 +25,6 @@ type plaintext struct {
 
 const plaintextWarning = "dcrctl --keystore file: these secrets are stored in plaintext; keep this file private"
 
-func (v *fileVault) kind() string                { return KindFile }
 func (v *fileVault) maxChunk() int               { return 1 << 20 }
 func (v *fileVault) maxTotal() int               { return 1 << 20 }
 func (v *fileVault) describe(acct string) string { return fmt.Sprintf("entry %q of %s", acct, v.path) }

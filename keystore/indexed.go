@@ -15,7 +15,6 @@ import (
 // holds small named entries; the indexed store splits a credential's secrets into entries
 // of at most maxChunk bytes. The caller holds the index lock around every call.
 type vault interface {
-	kind() string
 	maxChunk() int // bytes per entry
 	maxTotal() int // bytes per credential
 	set(ctx context.Context, account, data string) error

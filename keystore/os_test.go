@@ -137,3 +137,41 @@ func TestCredentialFormatRedacts(t *testing.T) {
 		}
 	}
 }
+
+// TestCallBounds: osVault.call returns when its timeout passes or its context ends, whatever
+// the keyring call does, and maps go-keyring's results.
+func TestCallBounds(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	hang := func() error { <-release; return nil }
+	v := &osVault{}
+	tests := []struct {
+		name    string
+		ctx     func() context.Context
+		timeout time.Duration
+		f       func() error
+		want    error
+	}{
+		{"hangs past the timeout", context.Background, 20 * time.Millisecond, hang, &TimeoutError{Op: "read", After: 20 * time.Millisecond}},
+		{"context canceled first", func() context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(10*time.Millisecond, cancel)
+			return ctx
+		}, time.Minute, hang, context.Canceled},
+		{"answers", context.Background, time.Minute, func() error { return nil }, nil},
+		{"not found", context.Background, time.Minute, func() error { return keyring.ErrNotFound }, errEntryMissing},
+		{"bus check fails first", context.Background, time.Minute, func() error { t.Error("called"); return nil }, &UnavailableError{Reason: "test"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v.busCheck = nil
+			if ue, ok := tc.want.(*UnavailableError); ok {
+				v.busCheck = func() error { return ue }
+			}
+			got := v.call(tc.ctx(), "read", tc.timeout, tc.f)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("call = %#v, want %#v", got, tc.want)
+			}
+		})
+	}
+}

@@ -37,7 +37,6 @@ func newOSVault(o Options) *osVault {
 	return &osVault{service: o.Service, read: o.ReadTimeout, write: o.WriteTimeout, busCheck: sessionBusCheck}
 }
 
-func (v *osVault) kind() string  { return KindOS }
 func (v *osVault) maxChunk() int { return maxKeyringChunk }
 func (v *osVault) maxTotal() int { return maxKeyringTotal }
 func (v *osVault) describe(acct string) string {

@@ -109,6 +109,9 @@ func (o Options) resolve() (Options, error) {
 	if strings.ContainsAny(o.Service, ":/") || strings.TrimSpace(o.Service) == "" {
 		return o, fmt.Errorf("keystore: keyring service name %q: use a plain name without ':' or '/'", o.Service)
 	}
+	if o.ReadTimeout < 0 || o.WriteTimeout < 0 || o.LockTimeout < 0 {
+		return o, fmt.Errorf("keystore: negative timeout in Options: use 0 for the default")
+	}
 	if o.ReadTimeout == 0 || o.WriteTimeout == 0 {
 		if s := os.Getenv(EnvKeyringTimeout); s != "" {
 			d, err := time.ParseDuration(s)
