@@ -37,6 +37,9 @@ type tokenOptions struct {
 	NoBrowser        bool
 	ForceLogin       bool
 	LoginTimeout     time.Duration
+
+	// argvSecret is set only if someone tries --client-secret: it is refused.
+	argvSecret string
 }
 
 func newTokenCmd(g *GlobalOptions) *cobra.Command {
@@ -84,6 +87,10 @@ access_token, token_type, expires_in, scope, and refresh_token and id_token when
 	f.IntVar(&opts.CallbackPort, "callback-port", 0, "--login: loopback port for the redirect (0 = any free port)")
 	f.BoolVar(&opts.NoBrowser, "no-browser", false, "--login: print the URL, do not open a browser")
 	f.BoolVar(&opts.ForceLogin, "force-login", false, "--login: ask for the password even with an SSO session (prompt=login)")
+	// --client-secret exists only to explain why it does not: a secret on the command line is
+	// visible in ps and kept in shell history.
+	f.StringVar(&opts.argvSecret, "client-secret", "", "")
+	_ = f.MarkHidden("client-secret")
 	f.DurationVar(&opts.LoginTimeout, "login-timeout", flows.DefaultLoginTimeout, "--login: time allowed to finish the login in the browser")
 	return c
 }
@@ -100,6 +107,9 @@ type tokenOutput struct {
 
 // tokenRun gets the token with the chosen flow and prints it.
 func tokenRun(ctx context.Context, opts *tokenOptions) error {
+	if opts.argvSecret != "" {
+		return usageErrorf("--client-secret is not accepted: a secret on the command line shows in ps and in shell history; use --client-secret-file FILE, --client-secret-file - (stdin) or DCRCTL_CLIENT_SECRET")
+	}
 	modes := 0
 	for _, on := range []bool{opts.ClientCredentials, opts.Login, opts.Device} {
 		if on {

@@ -119,7 +119,8 @@ func TestTokenClientCredentials(t *testing.T) {
 		{name: "two modes", args: []string{"--client-id", "x", "--login"}, wantCode: ExitUsage,
 			wantStderr: "dcrctl: choose exactly one of --client-credentials, --login or --device\n"},
 		{name: "no client id", args: nil, wantCode: ExitUsage, wantStderr: "dcrctl: no client id: give --client-id ID\n"},
-		{name: "a secret on argv is not offered", args: []string{"--client-id", "x", "--client-secret", "s3cret"}, wantCode: ExitUsage},
+		{name: "a secret on argv is refused", args: []string{"--client-id", "x", "--client-secret", "s3cret"}, wantCode: ExitUsage,
+			wantStderr: "dcrctl: --client-secret is not accepted: a secret on the command line shows in ps and in shell history; use --client-secret-file FILE, --client-secret-file - (stdin) or DCRCTL_CLIENT_SECRET\n"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
