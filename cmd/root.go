@@ -32,6 +32,12 @@ type GlobalOptions struct {
 	Output  string        // -o: table (default), json, yaml, env
 	Verbose bool          // -v: a redacted HTTP trace on stderr
 	Timeout time.Duration // --timeout for the whole command; 0 = none
+
+	Profile  string // --profile, or DCRCTL_PROFILE: a named profile of the config file
+	Keystore string // --keystore, or DCRCTL_KEYSTORE, or the profile's: os, file or none
+
+	// settings holds what the profile and the environment decided (see globals.go).
+	settings settings
 }
 
 // Main runs dcrctl with the process's arguments and streams and returns the exit code.
@@ -67,15 +73,13 @@ endpoint (RFC 7591), keeps their credentials in the OS keyring, manages them lat
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(c *cobra.Command, _ []string) error {
-			if g.Issuer == "" {
-				g.Issuer = ios.getenv("DCRCTL_ISSUER")
-			}
 			switch g.Output {
 			case "", "table", "json", "yaml", "env":
 			default:
 				return usageErrorf("unknown output format %q: use -o table, json, yaml or env", g.Output)
 			}
-			return nil
+			// The profile and the environment fill in what the flags left out (globals.go).
+			return g.setup()
 		},
 	}
 	root.SetIn(ios.In)
@@ -90,6 +94,8 @@ endpoint (RFC 7591), keeps their credentials in the OS keyring, manages them lat
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "print a redacted HTTP trace to stderr")
 	pf.BoolVar(&ios.NoColor, "no-color", false, "disable colour (also NO_COLOR)")
 	pf.DurationVar(&g.Timeout, "timeout", 0, "time limit for the whole command, e.g. 30s (0 = none)")
+	pf.StringVar(&g.Profile, "profile", "", "named profile from the config file (env DCRCTL_PROFILE)")
+	pf.StringVar(&g.Keystore, "keystore", "", "where credentials are kept: os (the OS keyring, default), file (plaintext, insecure) or none (env DCRCTL_KEYSTORE)")
 
 	root.AddCommand(newVersionCmd(g))
 	for _, add := range subcommands {
