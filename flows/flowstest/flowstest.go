@@ -172,11 +172,12 @@ type form struct {
 type button struct{ name, value, label string }
 
 var (
-	formRE   = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
-	inputRE  = regexp.MustCompile(`(?is)<input\b([^>]*)>`)
-	buttonRE = regexp.MustCompile(`(?is)<button\b([^>]*)>(.*?)</button>`)
-	tagRE    = regexp.MustCompile(`<[^>]*>`)
-	attrRE   = regexp.MustCompile(`(?is)([a-z_:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))`)
+	formRE    = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
+	inputRE   = regexp.MustCompile(`(?is)<input\b([^>]*)>`)
+	buttonRE  = regexp.MustCompile(`(?is)<button\b([^>]*)>(.*?)</button>`)
+	tagRE     = regexp.MustCompile(`<[^>]*>`)
+	checkedRE = regexp.MustCompile(`(?i)(^|\s)checked(\s|=|$)`)
+	attrRE    = regexp.MustCompile(`(?is)([a-z_:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))`)
 )
 
 func attrs(s string) map[string]string {
@@ -210,7 +211,7 @@ func parseForm(page string) (form, bool) {
 		case "submit":
 			f.buttons = append(f.buttons, button{name, a["value"], a["value"]})
 		case "checkbox", "radio":
-			if _, on := a["checked"]; on {
+			if checkedRE.MatchString(in[1]) {
 				f.fields.Add(name, valueOr(a["value"], "on"))
 			}
 		case "hidden":
