@@ -231,3 +231,34 @@ func TestMetadataEncode(t *testing.T) {
 		})
 	}
 }
+
+// FuzzMetadataRoundTrip: whatever decodes must encode, and encoding is a fixed point after
+// one round.
+func FuzzMetadataRoundTrip(f *testing.F) {
+	for _, name := range []string{"full", "minimal", "template", "empty"} {
+		data, err := os.ReadFile("testdata/metadata/" + name + ".json")
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(`{"client_name#":1,"a#b":"c","jwks":null,"default_max_age":null,"x":1e400}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var md Metadata
+		if json.Unmarshal(data, &md) != nil {
+			return
+		}
+		out, err := md.MarshalJSON()
+		if err != nil {
+			t.Fatalf("decoded %q but cannot encode: %v", data, err)
+		}
+		var again Metadata
+		if err := json.Unmarshal(out, &again); err != nil {
+			t.Fatalf("cannot decode own output %q: %v", out, err)
+		}
+		out2, err := again.MarshalJSON()
+		if err != nil || !bytes.Equal(out, out2) {
+			t.Fatalf("unstable: %q then %q (%v)", out, out2, err)
+		}
+	})
+}
