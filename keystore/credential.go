@@ -32,6 +32,10 @@ type Credential struct {
 	RegistrationAccessToken string `json:"registration_access_token,omitempty"` // secret
 	RefreshToken            string `json:"refresh_token,omitempty"`             // secret
 
+	// Keystore is where the secrets are kept: "os", "file" or "memory". Get and List set
+	// it; Put ignores it (the secrets go to the store Put is called on).
+	Keystore string `json:"keystore,omitempty"`
+
 	// Registration is the last known full registration response minus its secrets
 	// (optional). Put removes any top-level client_secret, registration_access_token or
 	// refresh_token member before it reaches the index.
@@ -69,10 +73,10 @@ func (c Credential) Format(f fmt.State, verb rune) {
 	}
 	fmt.Fprintf(f, "keystore.Credential{Name:%q Issuer:%q ClientID:%q RegistrationClientURI:%q "+
 		"Template:%q GrantTypes:%q RedirectURIs:%q IssuedAt:%s SecretExpiresAt:%s "+
-		"ClientSecret:%s RegistrationAccessToken:%s RefreshToken:%s Registration:%d bytes}",
+		"ClientSecret:%s RegistrationAccessToken:%s RefreshToken:%s Keystore:%q Registration:%d bytes}",
 		c.Name, c.Issuer, c.ClientID, c.RegistrationClientURI, c.Template, c.GrantTypes,
 		c.RedirectURIs, c.IssuedAt.Format(time.RFC3339), c.SecretExpiresAt.Format(time.RFC3339),
-		red(c.ClientSecret), red(c.RegistrationAccessToken), red(c.RefreshToken),
+		red(c.ClientSecret), red(c.RegistrationAccessToken), red(c.RefreshToken), c.Keystore,
 		len(c.Registration))
 }
 

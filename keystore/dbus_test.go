@@ -187,7 +187,7 @@ func TestRealKeyringEntries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := credDiff(got, c2); d != "" {
+	if d := credDiff(got, in(KindOS, c2)); d != "" {
 		t.Errorf("Get after rotation: %s", d)
 	}
 
@@ -534,9 +534,9 @@ func helperLockedKeyring(t *testing.T) {
 		t.Fatalf("unlock: %v", err)
 	}
 	got, err := st.Get(ctx, "app")
-	if err == nil && credDiff(got, sample("app", 1)) == "" {
+	if err == nil && credDiff(got, in(KindOS, sample("app", 1))) == "" {
 		fmt.Println("locked: after unlock: old credential intact")
 	} else {
-		fmt.Printf("locked: after unlock: %v %s\n", err, credDiff(got, sample("app", 1)))
+		fmt.Printf("locked: after unlock: %v %s\n", err, credDiff(got, in(KindOS, sample("app", 1))))
 	}
 }

@@ -68,9 +68,13 @@ func (e *TimeoutError) Error() string {
 		return fmt.Sprintf("keystore: another dcrctl process held %s for more than %s: "+
 			"wait for it to finish, or stop it, then retry", e.Path, e.After)
 	}
-	return fmt.Sprintf("keystore: the keyring did not answer a %s within %s: it may be waiting "+
+	within := "in time"
+	if e.After > 0 {
+		within = "within " + e.After.String()
+	}
+	return fmt.Sprintf("keystore: the keyring did not answer a %s %s: it may be waiting "+
 		"for an unlock prompt or be hung; unlock or restart it, allow more time with "+
-		"%s=30s, or use --keystore file", e.Op, e.After, EnvKeyringTimeout)
+		"%s=30s, or use --keystore file", e.Op, within, EnvKeyringTimeout)
 }
 
 // Is makes errors.Is(err, context.DeadlineExceeded) true, so callers map it to a timeout.

@@ -369,9 +369,9 @@ func TestReplaceNeverLosesBoth(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Get after the fault: %v", err)
 			}
-			want := oldC
+			want := in(KindFile, oldC)
 			if tc.want.gotNew {
-				want = newC
+				want = in(KindFile, newC)
 			}
 			if d := credDiff(got, want); d != "" {
 				t.Fatalf("Get after the fault: %s", d)
@@ -462,7 +462,7 @@ func TestListNeverTouchesSecrets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := credsDiff(list, []Credential{sample("a", 1).withoutSecrets(), sample("b", 1).withoutSecrets()}); d != "" {
+		if d := credsDiff(list, []Credential{in(KindFile, sample("a", 1).withoutSecrets()), in(KindFile, sample("b", 1).withoutSecrets())}); d != "" {
 			t.Errorf("%s List: %s", kind, d)
 		}
 	}
@@ -582,7 +582,7 @@ func TestTwoProcesses(t *testing.T) {
 	var want []Credential
 	for p := range procs {
 		for r := range rounds {
-			want = append(want, sample(fmt.Sprintf("p%d-%02d", p, r), r).withoutSecrets())
+			want = append(want, in(KindFile, sample(fmt.Sprintf("p%d-%02d", p, r), r).withoutSecrets()))
 		}
 	}
 	if len(list) != len(want)+1 || list[len(list)-1].Name != "shared" {
@@ -597,7 +597,7 @@ func TestTwoProcesses(t *testing.T) {
 	}
 	var gen int
 	fmt.Sscanf(shared.RegistrationAccessToken, "rat-shared-%d", &gen)
-	if d := credDiff(shared, sample("shared", gen)); d != "" {
+	if d := credDiff(shared, in(KindFile, sample("shared", gen))); d != "" {
 		t.Errorf("shared: %s", d)
 	}
 	if got, want := entriesOf(t, s), liveEntries(t, s); !slices.Equal(got, want) {

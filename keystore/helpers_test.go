@@ -90,3 +90,20 @@ func sample(name string, gen int) Credential {
 		Registration:            []byte(`{"client_id":"client-` + name + `","client_name":"App","x-vendor":{"a":[1,2]}}`),
 	}
 }
+
+// in returns c as a store of the given kind returns it: with Keystore set.
+func in(kind string, c Credential) Credential {
+	c.Keystore = kind
+	return c
+}
+
+// kindOf returns the kind of a store under test.
+func kindOf(s Store) string {
+	switch s := s.(type) {
+	case *Memory:
+		return KindMemory
+	case *indexedStore:
+		return s.kind
+	}
+	return "?"
+}

@@ -158,6 +158,7 @@ func (e indexEntry) credential() Credential {
 		RegistrationClientURI: e.RegistrationClientURI, Template: e.Template,
 		GrantTypes: e.GrantTypes, RedirectURIs: e.RedirectURIs,
 		IssuedAt: e.IssuedAt, SecretExpiresAt: e.SecretExpiresAt, Registration: compactJSON(e.Registration),
+		Keystore: e.Keystore,
 	}
 	return c.clone()
 }

@@ -33,7 +33,7 @@ func (m *Memory) Put(ctx context.Context, c Credential) error {
 		return fmt.Errorf("keystore: put %q: %w", c.Name, err)
 	}
 	c = c.clone()
-	c.Registration = reg
+	c.Registration, c.Keystore = reg, KindMemory
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.creds == nil {

@@ -57,6 +57,7 @@ func TestErrorMessagesNameTheFix(t *testing.T) {
 		{&UnavailableError{Reason: "no D-Bus session bus"}, []string{"no Secret Service is running", "install gnome-keyring", "--keystore file"}},
 		{&LockedError{}, []string{"locked", "unlock it"}},
 		{&TimeoutError{Op: "read", After: 3 * time.Second}, []string{"within 3s", "DCRCTL_KEYRING_TIMEOUT=30s", "--keystore file"}},
+		{&TimeoutError{Op: "call"}, []string{"did not answer a call in time", "DCRCTL_KEYRING_TIMEOUT=30s"}},
 		{&TimeoutError{Op: "lock", After: time.Minute, Path: "/c/index.lock"}, []string{"/c/index.lock", "1m0s"}},
 		{&TooBigError{Size: 20000, Max: 16000}, []string{"20000", "16000", "refresh token", "--keystore file"}},
 		{&CorruptError{Path: "/c/index.json", Err: errors.New("x")}, []string{"/c/index.json", "move it aside"}},
@@ -123,6 +124,9 @@ func TestSplitChunks(t *testing.T) {
 
 func TestCredentialFormatRedacts(t *testing.T) {
 	c := sample("app", 1)
+	if !c.HasSecrets() || c.withoutSecrets().HasSecrets() {
+		t.Errorf("HasSecrets: %v with, %v without; want true, false", c.HasSecrets(), c.withoutSecrets().HasSecrets())
+	}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x"} {
 		for _, v := range []any{c, &c, []Credential{c}, struct{ C Credential }{c}} {
 			out := fmt.Sprintf(verb, v)

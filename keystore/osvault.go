@@ -130,7 +130,7 @@ func classify(err error) error {
 	case de.Name == dbusServiceUnknown || de.Name == dbusNameHasNoOwner:
 		return &UnavailableError{Reason: "nothing owns org.freedesktop.secrets on the session bus", Err: err}
 	case de.Name == dbusNoReply || de.Name == dbusTimeout:
-		return &TimeoutError{Op: "call", After: 25 * time.Second} // the bus's own limit
+		return &TimeoutError{Op: "call"} // the bus daemon's own reply timeout
 	case de.Name == secretIsLocked:
 		return &LockedError{Err: err}
 	case de.Name == secretNoSuchObject || de.Name == dbusUnknownObject || de.Name == dbusUnknownMethod || de.Name == secretNoSession:

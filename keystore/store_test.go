@@ -24,14 +24,14 @@ var storeCases = []struct {
 		if err != nil {
 			t.Fatalf("Get: %v", err)
 		}
-		if d := credDiff(got, want); d != "" {
+		if d := credDiff(got, in(kindOf(s), want)); d != "" {
 			t.Errorf("Get: %s", d)
 		}
 		list, err := s.List(ctx)
 		if err != nil {
 			t.Fatalf("List: %v", err)
 		}
-		if d := credsDiff(list, []Credential{want.withoutSecrets()}); d != "" {
+		if d := credsDiff(list, []Credential{in(kindOf(s), want.withoutSecrets())}); d != "" {
 			t.Errorf("List: %s", d)
 		}
 	}},
@@ -47,7 +47,7 @@ var storeCases = []struct {
 			if err != nil {
 				t.Fatalf("Get gen %d: %v", gen, err)
 			}
-			if d := credDiff(got, c); d != "" {
+			if d := credDiff(got, in(kindOf(s), c)); d != "" {
 				t.Errorf("Get gen %d: %s", gen, d)
 			}
 		}
@@ -76,7 +76,7 @@ var storeCases = []struct {
 		if err != nil {
 			t.Fatalf("List: %v", err)
 		}
-		if d := credsDiff(list, []Credential{sample("b", 1).withoutSecrets()}); d != "" {
+		if d := credsDiff(list, []Credential{in(kindOf(s), sample("b", 1).withoutSecrets())}); d != "" {
 			t.Errorf("List: %s", d)
 		}
 	}},
@@ -91,7 +91,7 @@ var storeCases = []struct {
 	}},
 	{"credential without secrets", func(t *testing.T, s Store) {
 		ctx := ctxT(t)
-		want := Credential{Name: "public", Issuer: "https://as.example.test", ClientID: "pub"}
+		want := Credential{Name: "public", Issuer: "https://as.example.test", ClientID: "pub", Keystore: kindOf(s)}
 		if err := s.Put(ctx, want); err != nil {
 			t.Fatalf("Put: %v", err)
 		}
@@ -111,7 +111,7 @@ var storeCases = []struct {
 		if err := s.Put(ctx, c); err != nil {
 			t.Fatalf("Put: %v", err)
 		}
-		want := c
+		want := in(kindOf(s), c)
 		want.Registration = []byte(`{"client_id":"x","z":1,"a":{"b":[1,2]}}`)
 		got, err := s.Get(ctx, "app")
 		if err != nil {
@@ -152,7 +152,7 @@ var storeCases = []struct {
 		if err != nil {
 			t.Fatalf("Get: %v", err)
 		}
-		if d := credDiff(got, c); d != "" {
+		if d := credDiff(got, in(kindOf(s), c)); d != "" {
 			t.Errorf("Get: %s", d)
 		}
 	}},
@@ -175,7 +175,7 @@ var storeCases = []struct {
 					got, err := s.Get(ctx, own)
 					if err != nil {
 						errs <- fmt.Errorf("Get %s: %w", own, err)
-					} else if d := credDiff(got, sample(own, r)); d != "" {
+					} else if d := credDiff(got, in(kindOf(s), sample(own, r))); d != "" {
 						errs <- fmt.Errorf("Get %s: %s", own, d)
 					}
 					if _, err := s.Get(ctx, "shared"); err != nil {
@@ -197,9 +197,9 @@ var storeCases = []struct {
 			t.Fatalf("List: %v", err)
 		}
 		var want []Credential
-		want = append(want, sample("shared", 0).withoutSecrets()) // only the name is compared below
+		want = append(want, in(kindOf(s), sample("shared", 0).withoutSecrets())) // only the name is compared below
 		for w := range workers {
-			want = append(want, sample(fmt.Sprintf("w%d", w), rounds-1).withoutSecrets())
+			want = append(want, in(kindOf(s), sample(fmt.Sprintf("w%d", w), rounds-1).withoutSecrets()))
 		}
 		got := list
 		if len(got) != len(want) {
@@ -220,7 +220,7 @@ var storeCases = []struct {
 		if _, err := fmt.Sscanf(shared.RegistrationAccessToken, "rat-shared-%d", &gen); err != nil {
 			t.Fatalf("shared secrets are not from any Put (%d bytes)", len(shared.RegistrationAccessToken))
 		}
-		if d := credDiff(shared, sample("shared", gen)); d != "" {
+		if d := credDiff(shared, in(kindOf(s), sample("shared", gen))); d != "" {
 			t.Errorf("shared is a mix of two Puts: %s", d)
 		}
 	}},
