@@ -1,0 +1,70 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dcrctl/dcrctl/client"
+)
+
+func init() { subcommands = append(subcommands, newDeleteCmd) }
+
+// deleteOptions are the inputs of dcrctl delete.
+type deleteOptions struct {
+	manageOptions
+	Gone bool
+}
+
+func newDeleteCmd(g *GlobalOptions) *cobra.Command {
+	opts := &deleteOptions{manageOptions: manageOptions{G: g}}
+	c := &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete a registration at the server (RFC 7592) and forget it locally",
+		Long: `Deprovision the client at the server with its registration access token (RFC 7592 §2.3),
+then remove the stored credential. If the server refuses the token with 401 because the client
+is already gone (a delete whose answer was lost), --already-gone treats that as done.`,
+		Example: `  dcrctl delete my-app
+  dcrctl delete my-app --already-gone   # the client was deleted at the server already`,
+		Aliases:           []string{"rm"},
+		Args:              oneName,
+		ValidArgsFunction: completeNames(g),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			ctx, cancel := g.Context(c)
+			defer cancel()
+			return deleteRun(ctx, opts)
+		},
+	}
+	c.Flags().BoolVar(&opts.Gone, "already-gone", false, "treat 401 Unauthorized from the server as already deleted (RFC 7592 §2.3), then forget it")
+	return c
+}
+
+func deleteRun(ctx context.Context, opts *deleteOptions) error {
+	g := opts.G
+	cred, reg, st, err := opts.load(ctx)
+	if err != nil {
+		return err
+	}
+	if reg.RegistrationClientURI == "" || reg.RegistrationAccessToken == "" {
+		return fmt.Errorf("%q has no registration access token or client URI: the server does not support RFC 7592 for it; ask its administrator to delete client %s, then run dcrctl forget %s", cred.Name, cred.ClientID, cred.Name)
+	}
+	var dopts []client.DeleteOption
+	if opts.Gone {
+		dopts = append(dopts, client.TreatUnauthorizedAsDeleted())
+	}
+	if err := g.sdk().Delete(ctx, reg, dopts...); err != nil {
+		var ce *client.Error
+		if errors.As(err, &ce) && ce.StatusCode == 401 {
+			return fmt.Errorf("%w (if client %s was already deleted at the server, run dcrctl delete %s --already-gone)", err, cred.ClientID, cred.Name)
+		}
+		return err
+	}
+	if err := st.Delete(ctx, cred.Name); err != nil {
+		return fmt.Errorf("client %s was deleted at the server, but forgetting %q failed (%w): run dcrctl forget %s", cred.ClientID, cred.Name, err, cred.Name)
+	}
+	fmt.Fprintf(g.IO.ErrOut, "deleted client %s at the server and forgot %q\n", cred.ClientID, cred.Name)
+	return nil
+}

@@ -1,0 +1,51 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func init() { subcommands = append(subcommands, newGetCmd) }
+
+func newGetCmd(g *GlobalOptions) *cobra.Command {
+	opts := &manageOptions{G: g}
+	c := &cobra.Command{
+		Use:   "get NAME",
+		Short: "Read a registration from the server (RFC 7592) and store any rotated credential",
+		Long: `Read the client's current registration from the server with its registration access token
+(RFC 7592 §2.1). Servers may rotate the registration access token and the client secret on
+every read: whatever comes back is stored before anything is printed.`,
+		Example: `  dcrctl get my-app
+  dcrctl get my-app -o json | jq .redirect_uris`,
+		Args:              oneName,
+		ValidArgsFunction: completeNames(g),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			ctx, cancel := g.Context(c)
+			defer cancel()
+			return getRun(ctx, opts)
+		},
+	}
+	c.Flags().BoolVar(&opts.ShowSecrets, "show-secrets", false, "print the client secret and the registration access token")
+	return c
+}
+
+func getRun(ctx context.Context, opts *manageOptions) error {
+	cred, reg, st, err := opts.load(ctx)
+	if err != nil {
+		return err
+	}
+	if reg.RegistrationClientURI == "" || reg.RegistrationAccessToken == "" {
+		return fmt.Errorf("%q has no registration access token or client URI: the server does not support RFC 7592 management for it, so it can only be shown (dcrctl show %s)", cred.Name, cred.Name)
+	}
+	cred, cur, err := opts.readAndPersist(ctx, opts.G.sdk(), st, cred, reg)
+	if cur == nil {
+		return err
+	}
+	if werr := writeRegistration(opts.G.IO.Out, opts.G.Output, opts.view(cred, cur)); werr != nil {
+		return werr
+	}
+	return err
+}

@@ -1,0 +1,130 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dcrctl/dcrctl/keystore"
+)
+
+func init() { subcommands = append(subcommands, newListCmd) }
+
+// listOptions are the inputs of dcrctl list.
+type listOptions struct {
+	G     *GlobalOptions
+	Store keystore.Store // tests
+}
+
+func newListCmd(g *GlobalOptions) *cobra.Command {
+	opts := &listOptions{G: g}
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the stored credentials (never touches a secret)",
+		Long: `List the stored client credentials: name, client_id, issuer, template and when each was
+issued. It reads only the index, never the keyring, so it never raises an unlock prompt.`,
+		Example: `  dcrctl list
+  dcrctl list -o json | jq -r '.[].name'`,
+		Aliases: []string{"ls"},
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			ctx, cancel := g.Context(c)
+			defer cancel()
+			return listRun(ctx, opts)
+		},
+	}
+}
+
+// listItem is one credential in -o json and -o yaml.
+type listItem struct {
+	Name                  string   `json:"name"`
+	Issuer                string   `json:"issuer,omitempty"`
+	ClientID              string   `json:"client_id,omitempty"`
+	RegistrationClientURI string   `json:"registration_client_uri,omitempty"`
+	Template              string   `json:"template,omitempty"`
+	GrantTypes            []string `json:"grant_types,omitempty"`
+	RedirectURIs          []string `json:"redirect_uris,omitempty"`
+	IssuedAt              string   `json:"issued_at,omitempty"`
+	SecretExpiresAt       string   `json:"secret_expires_at,omitempty"`
+}
+
+func listRun(ctx context.Context, opts *listOptions) error {
+	g := opts.G
+	if g.Output == "env" {
+		return usageErrorf("-o env is for one credential: use dcrctl show NAME -o env; list supports table, json and yaml")
+	}
+	st := opts.Store
+	if st == nil {
+		kind := g.Keystore
+		if kind == keystoreNone {
+			kind = keystoreOS
+		}
+		var err error
+		if st, err = g.openStoreKind(kind); err != nil {
+			return err
+		}
+	}
+	list, err := st.List(ctx)
+	if err != nil {
+		return err
+	}
+	items := make([]listItem, 0, len(list))
+	for _, c := range list {
+		it := listItem{Name: c.Name, Issuer: c.Issuer, ClientID: c.ClientID, RegistrationClientURI: c.RegistrationClientURI,
+			Template: c.Template, GrantTypes: c.GrantTypes, RedirectURIs: c.RedirectURIs}
+		if !c.IssuedAt.IsZero() {
+			it.IssuedAt = c.IssuedAt.UTC().Format("2006-01-02T15:04:05Z")
+		}
+		if !c.SecretExpiresAt.IsZero() {
+			it.SecretExpiresAt = c.SecretExpiresAt.UTC().Format("2006-01-02T15:04:05Z")
+		}
+		items = append(items, it)
+	}
+	return writeData(g.IO.Out, g.Output, items, func(w io.Writer) error {
+		if len(items) == 0 {
+			fmt.Fprintln(g.IO.ErrOut, "no credentials stored yet: register one with dcrctl register (see dcrctl register --help)")
+			return nil
+		}
+		rows := [][]string{{"NAME", "CLIENT_ID", "ISSUER", "TEMPLATE", "ISSUED"}}
+		for _, it := range items {
+			rows = append(rows, []string{it.Name, it.ClientID, it.Issuer, orDash(it.Template), orDash(it.IssuedAt)})
+		}
+		_, err := io.WriteString(w, columns(rows))
+		return err
+	})
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// columns lays rows out in aligned columns separated by two spaces.
+func columns(rows [][]string) string {
+	var width []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i >= len(width) {
+				width = append(width, 0)
+			}
+			width[i] = max(width[i], len(c))
+		}
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		for i, c := range r {
+			if i == len(r)-1 {
+				b.WriteString(c)
+			} else {
+				fmt.Fprintf(&b, "%-*s  ", width[i], c)
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}

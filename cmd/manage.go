@@ -1,0 +1,98 @@
+package cmd
+
+import (
+	"context"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dcrctl/dcrctl/client"
+	"github.com/dcrctl/dcrctl/keystore"
+)
+
+// manageOptions are the inputs shared by the commands that act on one stored credential:
+// show, forget, get, update, delete, login.
+type manageOptions struct {
+	G           *GlobalOptions
+	Name        string
+	ShowSecrets bool
+
+	// Store, when set, replaces the keystore chosen by --keystore (tests).
+	Store keystore.Store
+}
+
+// load returns the named credential with its secrets, the registration it describes, and the
+// store that holds it.
+func (o *manageOptions) load(ctx context.Context) (keystore.Credential, *client.Registration, keystore.Store, error) {
+	cred, st, err := storeAccess{g: o.G, store: o.Store}.get(ctx, o.Name)
+	if err != nil {
+		return cred, nil, nil, err
+	}
+	reg, err := registrationFrom(cred)
+	return cred, reg, st, err
+}
+
+// readAndPersist reads the registration (RFC 7592 §2.1) and stores whatever comes back
+// before returning: the server may have rotated the registration access token and secret.
+func (o *manageOptions) readAndPersist(ctx context.Context, sdk *client.Client, st keystore.Store, cred keystore.Credential, reg *client.Registration) (keystore.Credential, *client.Registration, error) {
+	cur, err := sdk.Read(ctx, reg)
+	if cur == nil {
+		return cred, nil, err
+	}
+	cred, perr := persistRotated(ctx, st, cred, cur, o.recoveryDir())
+	if perr != nil {
+		return cred, nil, perr
+	}
+	return cred, cur, err
+}
+
+func (o *manageOptions) recoveryDir() string {
+	return filepath.Join(o.G.settings.ConfigDir, "recovery")
+}
+
+// view is the printable form of reg.
+func (o *manageOptions) view(cred keystore.Credential, reg *client.Registration) registrationView {
+	return registrationView{Name: cred.Name, Issuer: cred.Issuer, Keystore: o.G.Keystore, Reg: reg, Secrets: o.ShowSecrets}
+}
+
+// completeNames completes stored credential names from the keystore's index: List never
+// touches a secret, so completion never raises a keyring prompt.
+func completeNames(g *GlobalOptions) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(c *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		if err := g.setup(); err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
+		}
+		kind := g.Keystore
+		if kind == keystoreNone {
+			kind = keystoreOS
+		}
+		st, err := keystore.Open(kind, keystore.Options{ConfigDir: g.settings.ConfigDir})
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
+		}
+		list, err := st.List(c.Context())
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
+		}
+		names := make([]string, 0, len(list))
+		for _, cr := range list {
+			desc := cr.ClientID
+			if cr.Issuer != "" {
+				desc += " at " + cr.Issuer
+			}
+			names = append(names, cr.Name+"\t"+desc)
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// oneName is the Args check of the commands that take a credential name.
+func oneName(c *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return usageErrorf("%s needs exactly one credential name (see dcrctl list)", c.CommandPath())
+	}
+	return nil
+}
