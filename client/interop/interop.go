@@ -124,7 +124,18 @@ func need(t testing.TB, format string, args ...any) {
 // Dir returns the folder of the npm project that holds server.mjs.
 func Dir() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "testdata", "oidc-provider")
+	if filepath.IsAbs(file) {
+		return filepath.Join(filepath.Dir(file), "testdata", "oidc-provider")
+	}
+	// Built with -trimpath: find the module root above the working directory.
+	dir, _ := os.Getwd()
+	for i := 0; i < 32 && dir != filepath.Dir(dir); i++ {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "client", "interop", "testdata", "oidc-provider")
+		}
+		dir = filepath.Dir(dir)
+	}
+	return filepath.Join("testdata", "oidc-provider")
 }
 
 // readyLine is what server.mjs prints when it listens.
