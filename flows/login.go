@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/url"
@@ -149,6 +150,8 @@ func (b BrowserLogin) Token(ctx context.Context) (*Token, error) {
 	srv := &http.Server{
 		Handler:           &callbackHandler{state: state, issuer: ep.issuer, results: results},
 		ReadHeaderTimeout: 10 * time.Second,
+		// Connection-level noise (a browser dropping a connection) is not the user's business.
+		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	served := make(chan struct{})
 	go func() {

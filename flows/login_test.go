@@ -476,9 +476,11 @@ func TestBrowserLoginCallbackPort(t *testing.T) {
 func TestMobilePattern(t *testing.T) {
 	issuer, _ := startServer(t, func(c *testserver.Config) { c.Registration = testserver.ModeUser })
 	br := flowstest.New(testserver.DefaultUser, testserver.DefaultUserPassword)
+	rec := &recorder{open: br.Open} // rec.wait(): the browser has recorded its visit
 	ctx := context.Background()
 
-	tok, err := BrowserLogin{Issuer: issuer, ClientID: testserver.DefaultNativeClient, OpenURL: br.Open, Now: clock}.Token(ctx)
+	tok, err := BrowserLogin{Issuer: issuer, ClientID: testserver.DefaultNativeClient, OpenURL: rec.Open, Now: clock}.Token(ctx)
+	rec.wait()
 	if err != nil {
 		t.Fatalf("login as %s: %v", testserver.DefaultNativeClient, err)
 	}
@@ -496,7 +498,8 @@ func TestMobilePattern(t *testing.T) {
 	}
 	// A second registration needs a second initial access token (single use by default): the
 	// login for it is silent too.
-	tok2, err := BrowserLogin{Issuer: issuer, ClientID: testserver.DefaultNativeClient, OpenURL: br.Open}.Token(ctx)
+	tok2, err := BrowserLogin{Issuer: issuer, ClientID: testserver.DefaultNativeClient, OpenURL: rec.Open}.Token(ctx)
+	rec.wait()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -523,8 +526,9 @@ func TestMobilePattern(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			before := br.LoginPages()
 			l := tc.l
-			l.Issuer, l.OpenURL, l.Now = issuer, br.Open, clock
+			l.Issuer, l.OpenURL, l.Now = issuer, rec.Open, clock
 			got, err := l.Token(ctx)
+			rec.wait()
 			if err != nil {
 				t.Fatalf("login as the instance: %v", err)
 			}
