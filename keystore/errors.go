@@ -45,8 +45,10 @@ type LockedError struct {
 }
 
 func (e *LockedError) Error() string {
-	msg := "keystore: the keyring is locked: unlock it (log in to your desktop session, or run " +
-		"gnome-keyring-daemon --unlock and type its password), then retry"
+	msg := "keystore: the keyring is locked (or has no default keyring yet) and no unlock prompt " +
+		"could be shown: unlock it (log in to your desktop session, or run " +
+		"gnome-keyring-daemon --unlock and type its password, which also creates the login " +
+		"keyring), then retry, or use --keystore file"
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
