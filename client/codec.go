@@ -53,10 +53,25 @@ func splitObject(data []byte, known, skip map[string]bool) (knownMembers, rest m
 }
 
 // decodeKnown decodes members (exact names only, so encoding/json's case-insensitive
-// matching cannot capture an unknown member) into the struct pointed to by dst. It reports
-// which member had the wrong type.
+// matching cannot capture an unknown member) into the struct pointed to by dst. On failure
+// it reports which member had the wrong type.
 func decodeKnown(members map[string]json.RawMessage, dst any) error {
 	keys := slices.Sorted(mapKeys(members))
+	var obj bytes.Buffer
+	obj.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			obj.WriteByte(',')
+		}
+		key, _ := json.Marshal(k)
+		obj.Write(key)
+		obj.WriteByte(':')
+		obj.Write(members[k])
+	}
+	obj.WriteByte('}')
+	if json.Unmarshal(obj.Bytes(), dst) == nil {
+		return nil
+	}
 	for _, k := range keys {
 		key, _ := json.Marshal(k)
 		one := slices.Concat([]byte("{"), key, []byte(":"), members[k], []byte("}"))
@@ -134,6 +149,28 @@ func (w *objectWriter) object(obj []byte) error {
 		}
 	}
 	return nil
+}
+
+// trusted appends the members of obj, a JSON object produced by marshal from a struct whose
+// member names are names; it skips re-parsing obj and marks every name as used.
+func (w *objectWriter) trusted(obj []byte, names map[string]bool) {
+	if w.seen == nil {
+		w.seen = map[string]bool{}
+	}
+	for k := range names {
+		w.seen[k] = true
+	}
+	inner := bytes.TrimSpace(obj)
+	inner = bytes.TrimSpace(inner[1 : len(inner)-1])
+	if len(inner) == 0 {
+		return
+	}
+	if w.buf.Len() == 0 {
+		w.buf.WriteByte('{')
+	} else {
+		w.buf.WriteByte(',')
+	}
+	w.buf.Write(inner)
 }
 
 // sorted appends the members of m in key order.

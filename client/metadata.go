@@ -146,9 +146,7 @@ func (m Metadata) encode(w *objectWriter) error {
 	if err != nil {
 		return err
 	}
-	if err := w.object(b); err != nil {
-		return err
-	}
+	w.trusted(b, namesOf(plainMetadata{}))
 	loc := make(map[string]json.RawMessage, len(m.Localized))
 	for k, v := range m.Localized {
 		base, tag, ok := strings.Cut(k, "#")

@@ -262,3 +262,21 @@ func FuzzMetadataRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkMetadataRoundTrip decodes and re-encodes testdata/metadata/full.json.
+func BenchmarkMetadataRoundTrip(b *testing.B) {
+	data, err := os.ReadFile("testdata/metadata/full.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		var md Metadata
+		if err := json.Unmarshal(data, &md); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := md.MarshalJSON(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

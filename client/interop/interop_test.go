@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -168,5 +169,30 @@ func TestDeviceFlow(t *testing.T) {
 		"device_code": {da["device_code"].(string)}, "client_id": {op.NativeClientID}})
 	if status != http.StatusOK || tok["access_token"] == nil {
 		t.Fatalf("device token: %d %v %v", status, tok["error"], tok["error_description"])
+	}
+}
+
+// recordTB records what need does instead of stopping the test.
+type recordTB struct {
+	testing.TB
+	fatal, skip string
+}
+
+func (r *recordTB) Helper()                   {}
+func (r *recordTB) Fatalf(f string, a ...any) { r.fatal = fmt.Sprintf(f, a...) }
+func (r *recordTB) Skipf(f string, a ...any)  { r.skip = fmt.Sprintf(f, a...) }
+
+// TestNeedFailsUnderCI: a missing component fails the test under CI=true, skips it otherwise.
+func TestNeedFailsUnderCI(t *testing.T) {
+	for _, ci := range []string{"true", ""} {
+		t.Setenv("CI", ci)
+		r := &recordTB{TB: t}
+		need(r, "node is %s", "missing")
+		if got := r.fatal != ""; got != (ci == "true") {
+			t.Errorf("CI=%q: failed = %v (%q)", ci, got, r.fatal)
+		}
+		if r.skip != "node is missing" {
+			t.Errorf("CI=%q: skip message %q", ci, r.skip)
+		}
 	}
 }
