@@ -19,7 +19,7 @@ func newForgetCmd(g *GlobalOptions) *cobra.Command {
 		Short: "Remove a stored credential locally (the registration stays at the server)",
 		Long: `Remove NAME and its secrets from the keystore. The client stays registered at the server;
 to remove it there too, use dcrctl delete NAME instead.`,
-		Example: `  dcrctl forget my-old-app`,
+		Example:           `  dcrctl forget my-old-app`,
 		Args:              oneName,
 		ValidArgsFunction: completeNames(g),
 		RunE: func(c *cobra.Command, args []string) error {
