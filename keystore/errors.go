@@ -24,7 +24,7 @@ type UnavailableError struct {
 }
 
 func (e *UnavailableError) Error() string {
-	msg := "keystore: no Secret Service is running"
+	msg := "no Secret Service is running"
 	if e.Reason != "" {
 		msg += " (" + e.Reason + ")"
 	}
@@ -45,7 +45,7 @@ type LockedError struct {
 }
 
 func (e *LockedError) Error() string {
-	msg := "keystore: the keyring is locked (or has no default keyring yet) and no unlock prompt " +
+	msg := "the keyring is locked (or has no default keyring yet) and no unlock prompt " +
 		"could be shown: unlock it (log in to your desktop session, or run " +
 		"gnome-keyring-daemon --unlock and type its password, which also creates the login " +
 		"keyring), then retry, or use --keystore file"
@@ -67,14 +67,14 @@ type TimeoutError struct {
 
 func (e *TimeoutError) Error() string {
 	if e.Op == "lock" {
-		return fmt.Sprintf("keystore: another dcrctl process held %s for more than %s: "+
+		return fmt.Sprintf("another dcrctl process held %s for more than %s: "+
 			"wait for it to finish, or stop it, then retry", e.Path, e.After)
 	}
 	within := "in time"
 	if e.After > 0 {
 		within = "within " + e.After.String()
 	}
-	return fmt.Sprintf("keystore: the keyring did not answer a %s %s: it may be waiting "+
+	return fmt.Sprintf("the keyring did not answer a %s %s: it may be waiting "+
 		"for an unlock prompt or be hung; unlock or restart it, allow more time with "+
 		"%s=30s, or use --keystore file", e.Op, within, EnvKeyringTimeout)
 }
@@ -88,7 +88,7 @@ type TooBigError struct {
 }
 
 func (e *TooBigError) Error() string {
-	return fmt.Sprintf("keystore: the credential's secrets take %d bytes, more than the %d "+
+	return fmt.Sprintf("the credential's secrets take %d bytes, more than the %d "+
 		"bytes this keystore holds for one credential: do not keep the refresh token "+
 		"(or other very long tokens) with it, or use --keystore file", e.Size, e.Max)
 }
@@ -101,7 +101,7 @@ type CorruptError struct {
 }
 
 func (e *CorruptError) Error() string {
-	return fmt.Sprintf("keystore: %s is corrupt (%v): move it aside and restore it from a "+
+	return fmt.Sprintf("%s is corrupt (%v): move it aside and restore it from a "+
 		"backup; the keyring entries are named after the ids in it, so keep the damaged copy",
 		e.Path, e.Err)
 }
@@ -115,6 +115,6 @@ type WrongKeystoreError struct {
 }
 
 func (e *WrongKeystoreError) Error() string {
-	return fmt.Sprintf("keystore: the secrets of %q are in the %q keystore, not %q: run "+
+	return fmt.Sprintf("the secrets of %q are in the %q keystore, not %q: run "+
 		"with --keystore %s", e.Name, e.Has, e.Opened, e.Has)
 }

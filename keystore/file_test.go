@@ -480,7 +480,7 @@ func TestWrongKeystore(t *testing.T) {
 	}
 	is := osStore.(*indexedStore)
 	is.vault = poisonVault{is.vault, t}
-	want := `keystore: the secrets of "app" are in the "file" keystore, not "os": run with --keystore file`
+	want := `the secrets of "app" are in the "file" keystore, not "os": run with --keystore file`
 	for op, f := range map[string]func() error{
 		"Get":    func() error { _, err := osStore.Get(ctx, "app"); return err },
 		"Put":    func() error { return osStore.Put(ctx, sample("app", 2)) },

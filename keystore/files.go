@@ -16,7 +16,7 @@ import (
 func lockPath(ctx context.Context, path string, exclusive bool, timeout time.Duration) (func(), error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("keystore: lock: %w", err)
+		return nil, fmt.Errorf("lock: %w", err)
 	}
 	deadline := time.Now().Add(timeout)
 	wait := 2 * time.Millisecond
@@ -24,7 +24,7 @@ func lockPath(ctx context.Context, path string, exclusive bool, timeout time.Dur
 		ok, err := tryLock(f, exclusive)
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("keystore: lock %s: %w", path, err)
+			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
 		if ok {
 			return func() { unlockFile(f); f.Close() }, nil

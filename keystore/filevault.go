@@ -36,7 +36,7 @@ func (v *fileVault) load() (plaintext, error) {
 		return p, nil
 	}
 	if err != nil {
-		return p, fmt.Errorf("keystore: %w", err)
+		return p, err
 	}
 	if err := json.Unmarshal(data, &p); err != nil {
 		// A json.SyntaxError names an offset and one character, never a whole value.
@@ -50,7 +50,7 @@ func (v *fileVault) load() (plaintext, error) {
 
 func (v *fileVault) save(p plaintext) error {
 	if err := ensurePrivateDir(v.dir, true); err != nil {
-		return fmt.Errorf("keystore: %w", err)
+		return err
 	}
 	p.Warning, p.Version = plaintextWarning, 1
 	data, err := json.MarshalIndent(p, "", "  ")
@@ -58,7 +58,7 @@ func (v *fileVault) save(p plaintext) error {
 		return err
 	}
 	if err := writeFileAtomic(v.path, append(data, '\n')); err != nil {
-		return fmt.Errorf("keystore: write %s: %w", v.path, err)
+		return fmt.Errorf("write %s: %w", v.path, err)
 	}
 	return nil
 }

@@ -78,14 +78,14 @@ func readIndex(path string) (index, error) {
 		return index{Version: indexVersion}, nil
 	}
 	if err != nil {
-		return index{}, fmt.Errorf("keystore: read index: %w", err)
+		return index{}, fmt.Errorf("read index: %w", err)
 	}
 	var idx index
 	if err := json.Unmarshal(data, &idx); err != nil {
 		return index{}, &CorruptError{Path: path, Err: err}
 	}
 	if idx.Version > indexVersion {
-		return index{}, fmt.Errorf("keystore: %s has format version %d, written by a newer dcrctl: upgrade dcrctl", path, idx.Version)
+		return index{}, fmt.Errorf("%s has format version %d, written by a newer dcrctl: upgrade dcrctl", path, idx.Version)
 	}
 	if err := idx.check(); err != nil {
 		return index{}, &CorruptError{Path: path, Err: err}
@@ -122,7 +122,7 @@ func writeIndex(path string, idx index) error {
 		return err
 	}
 	if err := writeFileAtomic(path, append(data, '\n')); err != nil {
-		return fmt.Errorf("keystore: write index: %w", err)
+		return fmt.Errorf("write index: %w", err)
 	}
 	return nil
 }

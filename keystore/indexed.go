@@ -50,7 +50,7 @@ func (s *indexedStore) clock() time.Time {
 // lock creates the configuration directory if needed and takes the index lock.
 func (s *indexedStore) lock(ctx context.Context, exclusive bool) (func(), error) {
 	if err := ensurePrivateDir(s.dir, false); err != nil {
-		return nil, fmt.Errorf("keystore: %w", err)
+		return nil, err
 	}
 	return lockPath(ctx, filepath.Join(s.dir, lockFile), exclusive, s.lockTimeout)
 }
@@ -73,9 +73,16 @@ func (s *indexedStore) Put(ctx context.Context, c Credential) error {
 	if err := validName(c.Name); err != nil {
 		return fmt.Errorf("keystore: put: %w", err)
 	}
+	if err := s.put(ctx, c); err != nil {
+		return fmt.Errorf("keystore: put %q: %w", c.Name, err)
+	}
+	return nil
+}
+
+func (s *indexedStore) put(ctx context.Context, c Credential) error {
 	reg, err := stripSecrets(c.Registration)
 	if err != nil {
-		return fmt.Errorf("keystore: put %q: %w", c.Name, err)
+		return err
 	}
 	c.Registration = reg
 	var chunks []string
@@ -83,10 +90,10 @@ func (s *indexedStore) Put(ctx context.Context, c Credential) error {
 	if b := blobOf(c); !b.empty() {
 		data, err := json.Marshal(b)
 		if err != nil {
-			return fmt.Errorf("keystore: put %q: %w", c.Name, err)
+			return err
 		}
 		if size = len(data); size > s.vault.maxTotal() {
-			return fmt.Errorf("keystore: put %q: %w", c.Name, &TooBigError{Size: size, Max: s.vault.maxTotal()})
+			return &TooBigError{Size: size, Max: s.vault.maxTotal()}
 		}
 		chunks = splitChunks(string(data), s.vault.maxChunk())
 	}
@@ -107,7 +114,7 @@ func (s *indexedStore) Put(ctx context.Context, c Credential) error {
 	if i := idx.find(c.Name); i >= 0 {
 		prev := idx.Credentials[i]
 		if prev.Keystore != s.kind {
-			return fmt.Errorf("keystore: put: %w", &WrongKeystoreError{Name: c.Name, Has: prev.Keystore, Opened: s.kind})
+			return &WrongKeystoreError{Name: c.Name, Has: prev.Keystore, Opened: s.kind}
 		}
 		e.ID, old = prev.ID, prev.Secrets
 	} else {
@@ -118,11 +125,11 @@ func (s *indexedStore) Put(ctx context.Context, c Credential) error {
 		ref := secretRef{Keystore: s.kind, ID: e.ID, Gen: idx.nextGen(e.ID), Chunks: len(chunks), Size: size}
 		idx.Garbage = append(idx.Garbage, ref) // step 1
 		if err := writeIndex(s.indexPath(), idx); err != nil {
-			return fmt.Errorf("keystore: put %q: %w", c.Name, err)
+			return err
 		}
 		for i, ch := range chunks { // step 2
 			if err := s.vault.set(ctx, ref.account(i), ch); err != nil {
-				return fmt.Errorf("keystore: put %q: %w", c.Name, err)
+				return err
 			}
 		}
 		idx.dropGarbage(ref)
@@ -137,7 +144,7 @@ func (s *indexedStore) Put(ctx context.Context, c Credential) error {
 		idx.Credentials = append(idx.Credentials, e)
 	}
 	if err := writeIndex(s.indexPath(), idx); err != nil { // step 3: commit
-		return fmt.Errorf("keystore: put %q: %w", c.Name, err)
+		return err
 	}
 	// Step 4. The credential is stored; a failure to delete old entries is not the caller's
 	// problem: they stay listed as garbage for the next change.
@@ -177,6 +184,14 @@ func (s *indexedStore) sweep(ctx context.Context, idx *index) error {
 
 // Get returns the credential called name with its secrets read from the vault.
 func (s *indexedStore) Get(ctx context.Context, name string) (Credential, error) {
+	c, err := s.get(ctx, name)
+	if err != nil {
+		return Credential{}, fmt.Errorf("keystore: get %q: %w", name, err)
+	}
+	return c, nil
+}
+
+func (s *indexedStore) get(ctx context.Context, name string) (Credential, error) {
 	unlock, err := s.lock(ctx, false)
 	if err != nil {
 		return Credential{}, err
@@ -188,7 +203,7 @@ func (s *indexedStore) Get(ctx context.Context, name string) (Credential, error)
 	}
 	i := idx.find(name)
 	if i < 0 {
-		return Credential{}, fmt.Errorf("keystore: get %q: %w", name, ErrNotFound)
+		return Credential{}, ErrNotFound
 	}
 	e := idx.Credentials[i]
 	c := e.credential()
@@ -196,24 +211,24 @@ func (s *indexedStore) Get(ctx context.Context, name string) (Credential, error)
 		return c, nil
 	}
 	if e.Keystore != s.kind {
-		return Credential{}, fmt.Errorf("keystore: get: %w", &WrongKeystoreError{Name: name, Has: e.Keystore, Opened: s.kind})
+		return Credential{}, &WrongKeystoreError{Name: name, Has: e.Keystore, Opened: s.kind}
 	}
 	var sb strings.Builder
 	for i := range e.Secrets.Chunks {
 		part, err := s.vault.get(ctx, e.Secrets.account(i))
 		if errors.Is(err, errEntryMissing) {
-			return Credential{}, fmt.Errorf("keystore: get %q: %s is missing: %w", name, s.vault.describe(e.Secrets.account(i)), ErrSecretsMissing)
+			return Credential{}, fmt.Errorf("%s is missing: %w", s.vault.describe(e.Secrets.account(i)), ErrSecretsMissing)
 		}
 		if err != nil {
-			return Credential{}, fmt.Errorf("keystore: get %q: %w", name, err)
+			return Credential{}, err
 		}
 		sb.WriteString(part)
 	}
 	var b secretBlob
 	if sb.Len() != e.Secrets.Size || json.Unmarshal([]byte(sb.String()), &b) != nil {
 		// The parse error is not wrapped: its text could quote a piece of a secret.
-		return Credential{}, fmt.Errorf("keystore: get %q: the entries %s… do not hold the %d bytes of JSON the index expects: %w",
-			name, s.vault.describe(e.Secrets.account(0)), e.Secrets.Size, ErrSecretsMissing)
+		return Credential{}, fmt.Errorf("the entries %s… do not hold the %d bytes of JSON the index expects: %w",
+			s.vault.describe(e.Secrets.account(0)), e.Secrets.Size, ErrSecretsMissing)
 	}
 	b.apply(&c)
 	return c, nil
@@ -224,6 +239,13 @@ func (s *indexedStore) Get(ctx context.Context, name string) (Credential, error)
 // the same, its entries stay listed as garbage for the next Put or Delete, and the error
 // says so.
 func (s *indexedStore) Delete(ctx context.Context, name string) error {
+	if err := s.delete(ctx, name); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (s *indexedStore) delete(ctx context.Context, name string) error {
 	unlock, err := s.lock(ctx, true)
 	if err != nil {
 		return err
@@ -235,26 +257,26 @@ func (s *indexedStore) Delete(ctx context.Context, name string) error {
 	}
 	i := idx.find(name)
 	if i < 0 {
-		return fmt.Errorf("keystore: delete %q: %w", name, ErrNotFound)
+		return ErrNotFound
 	}
 	e := idx.Credentials[i]
 	if e.Keystore != s.kind {
-		return fmt.Errorf("keystore: delete: %w", &WrongKeystoreError{Name: name, Has: e.Keystore, Opened: s.kind})
+		return &WrongKeystoreError{Name: name, Has: e.Keystore, Opened: s.kind}
 	}
 	idx.Credentials = slices.Delete(idx.Credentials, i, i+1)
 	if e.Secrets != nil {
 		idx.Garbage = append(idx.Garbage, *e.Secrets)
 	}
 	if err := writeIndex(s.indexPath(), idx); err != nil {
-		return fmt.Errorf("keystore: delete %q: %w", name, err)
+		return err
 	}
 	serr := s.sweep(ctx, &idx)
 	if err := writeIndex(s.indexPath(), idx); err != nil && serr == nil {
 		serr = err
 	}
 	if serr != nil {
-		return fmt.Errorf("keystore: delete %q: removed from the index, but its secrets are still stored "+
-			"(they are deleted on the next change): %w", name, serr)
+		return fmt.Errorf("removed from the index, but its secrets are still stored "+
+			"(they are deleted on the next change): %w", serr)
 	}
 	return nil
 }
@@ -262,6 +284,14 @@ func (s *indexedStore) Delete(ctx context.Context, name string) error {
 // List returns every credential from the index, sorted by name, without secrets. It never
 // calls the vault.
 func (s *indexedStore) List(ctx context.Context) ([]Credential, error) {
+	list, err := s.list(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("keystore: list: %w", err)
+	}
+	return list, nil
+}
+
+func (s *indexedStore) list(ctx context.Context) ([]Credential, error) {
 	unlock, err := s.lock(ctx, false)
 	if err != nil {
 		return nil, err

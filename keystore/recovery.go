@@ -97,10 +97,10 @@ func ReadRecovery(path string) (Credential, error) {
 	}
 	var r recoveryFile
 	if err := json.Unmarshal(data, &r); err != nil {
-		return Credential{}, &CorruptError{Path: path, Err: err}
+		return Credential{}, fmt.Errorf("keystore: read recovery file: %w", &CorruptError{Path: path, Err: err})
 	}
 	if err := validName(r.Credential.Name); err != nil {
-		return Credential{}, &CorruptError{Path: path, Err: err}
+		return Credential{}, fmt.Errorf("keystore: read recovery file: %w", &CorruptError{Path: path, Err: err})
 	}
 	r.Credential.Registration = compactJSON(r.Credential.Registration)
 	return r.Credential, nil
