@@ -87,6 +87,24 @@ var localizable = map[string]bool{"client_name": true, "client_uri": true, "logo
 // LocalizedKey("client_name", "ja-Jpan-JP") = "client_name#ja-Jpan-JP".
 func LocalizedKey(field, tag string) string { return field + "#" + tag }
 
+// check refuses metadata that no server may accept, before it is sent.
+func (m Metadata) check() error {
+	// RFC 7591 §2: "The "jwks_uri" and "jwks" parameters MUST NOT both be present in the
+	// same request or response."
+	if m.JWKSURI != "" && len(m.JWKS) > 0 {
+		return fmt.Errorf("jwks and jwks_uri are both set: RFC 7591 §2 allows only one; keep jwks_uri if the keys are published, jwks otherwise")
+	}
+	if len(m.JWKS) > 0 {
+		var set struct {
+			Keys []json.RawMessage `json:"keys"`
+		}
+		if err := json.Unmarshal(m.JWKS, &set); err != nil || set.Keys == nil {
+			return fmt.Errorf(`jwks must be a JWK Set, a JSON object {"keys": [...]} (RFC 7591 §2, RFC 7517 §5)`)
+		}
+	}
+	return nil
+}
+
 // registrationMembers are the members of a registration response that are not metadata.
 var registrationMembers = map[string]bool{
 	"client_id": true, "client_secret": true, "client_id_issued_at": true,

@@ -186,6 +186,9 @@ func (c *Client) register(ctx context.Context, endpoint, token string, md Metada
 	if err != nil {
 		return nil, err
 	}
+	if err := md.check(); err != nil {
+		return nil, err
+	}
 	body, err := md.MarshalJSON()
 	if err != nil {
 		return nil, fmt.Errorf("encoding the metadata: %w", err)
@@ -285,6 +288,9 @@ func (c *Client) Update(ctx context.Context, reg *Registration, md Metadata) (*R
 func updateRequest(reg *Registration, md Metadata) ([]byte, error) {
 	if reg == nil || reg.ClientID == "" {
 		return nil, errors.New("the registration has no client_id")
+	}
+	if err := md.check(); err != nil {
+		return nil, err
 	}
 	if len(md.Extra) > 0 {
 		extra := make(map[string]json.RawMessage, len(md.Extra))

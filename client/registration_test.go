@@ -326,6 +326,30 @@ func TestRegisterResponses(t *testing.T) {
 	}
 }
 
+func TestMetadataRefusedBeforeSending(t *testing.T) {
+	s := newCannedServer(t, map[string]reply{})
+	tests := []struct {
+		name    string
+		md      Metadata
+		wantErr string
+	}{
+		{"jwks and jwks_uri", Metadata{JWKSURI: "https://a/jwks", JWKS: json.RawMessage(`{"keys":[]}`)},
+			"jwks and jwks_uri are both set: RFC 7591 §2 allows only one; keep jwks_uri if the keys are published, jwks otherwise"},
+		{"jwks not a set", Metadata{JWKS: json.RawMessage(`[{"kty":"EC"}]`)}, `jwks must be a JWK Set, a JSON object {"keys": [...]} (RFC 7591 §2, RFC 7517 §5)`},
+		{"extra repeats a field", Metadata{Extra: map[string]json.RawMessage{"scope": json.RawMessage(`"x"`)}},
+			`encoding the metadata: Extra member "scope" has a field of its own: set the field instead`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := new(Client).Register(context.Background(), s.URL+"/register", "", tc.md)
+			check(t, "register", errString(err), "client: register: "+tc.wantErr)
+			_, err = new(Client).Update(context.Background(), &Registration{ClientID: "c", RegistrationAccessToken: "t", RegistrationClientURI: s.URL + "/r"}, tc.md)
+			check(t, "update", errString(err), "client: update: "+tc.wantErr)
+			check(t, "requests sent", s.requests(), []string(nil))
+		})
+	}
+}
+
 func TestRegisterRequest(t *testing.T) {
 	s := newCannedServer(t, map[string]reply{"/register": {Status: 201, ContentType: "application/json", Body: `{"client_id":"c"}`}})
 	var gotHeader http.Header
