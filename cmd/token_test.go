@@ -176,7 +176,7 @@ func TestTokenClientCredentials(t *testing.T) {
 func TestTokenHelperBrowser(t *testing.T) {
 	i := slices.Index(os.Args, "--")
 	if i < 0 || len(os.Args) != i+3 || os.Getenv("DCRCTL_TOKEN_HELPER") != "1" {
-		t.Skip("helper process only")
+		return // an ordinary test run: nothing to do
 	}
 	resp, err := http.PostForm(os.Args[i+1], url.Values{"url": {os.Args[i+2]}})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -145,6 +146,9 @@ func TestBrowserOpen(t *testing.T) {
 // TestBrowserOpenDefault runs the desktop default through pkg/browser, with a fake xdg-open
 // first on PATH, and checks that its output goes to Stderr, not to stdout.
 func TestBrowserOpenDefault(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("pkg/browser runs xdg-open only on Linux")
+	}
 	dir := t.TempDir()
 	out := filepath.Join(dir, "args")
 	script := "#!/bin/sh\necho xdg-stdout\necho xdg-stderr >&2\nprintf %s \"$1\" > " + shq(out) + "\n"

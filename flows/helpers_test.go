@@ -31,7 +31,7 @@ func TestHelperProcess(t *testing.T) {
 		i++
 	}
 	if i >= len(args)-1 || os.Getenv("DCRCTL_HELPER_PROCESS") != "1" {
-		t.Skip("helper process only")
+		return // an ordinary test run: nothing to do
 	}
 	args = args[i+1:]
 	fmt.Fprintln(os.Stdout, "helper-stdout")
