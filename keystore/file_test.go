@@ -518,6 +518,9 @@ func TestLockTimeout(t *testing.T) {
 // TestIndexReadersSeeWholeFiles reads index.json without the lock, as fast as it can,
 // while writers rewrite it: every read must parse (the rename is atomic).
 func TestIndexReadersSeeWholeFiles(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("on Windows a reader without the lock can make the rename fail; dcrctl's readers hold it")
+	}
 	dir := t.TempDir()
 	s := openFile(t, dir)
 	ctx := ctxT(t)
