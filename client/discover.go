@@ -132,8 +132,24 @@ func (c *Client) discover(ctx context.Context, issuer string) (*ServerMetadata, 
 			break
 		}
 	}
-	return nil, errors.Join(errs...)
+	if len(errs) == 1 {
+		return nil, errs[0]
+	}
+	return nil, joined(errs)
 }
+
+// joined is errors.Join on one line, for command-line messages.
+type joined []error
+
+func (j joined) Error() string {
+	s := make([]string, len(j))
+	for i, err := range j {
+		s[i] = err.Error()
+	}
+	return strings.Join(s, "; and ")
+}
+
+func (j joined) Unwrap() []error { return j }
 
 // fetchMetadata reads one metadata document. fallBack says whether trying the next
 // well-known URL makes sense after err.

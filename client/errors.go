@@ -120,6 +120,8 @@ func (e *Error) hint() string {
 		return "there is no registration endpoint at this URL: registration may be disabled on the server; check the registration_endpoint in its discovery metadata"
 	case e.StatusCode == http.StatusNotFound && e.management():
 		return "there is nothing at the registration client URI: the client may have been deleted"
+	case e.StatusCode == http.StatusNotFound && e.Op == "discover":
+		return "no metadata document there: check the issuer, which must be exactly the server's issuer identifier"
 	case e.StatusCode == http.StatusNotFound:
 		return "nothing there: check the URL"
 	case e.StatusCode == http.StatusRequestEntityTooLarge:

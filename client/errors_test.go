@@ -25,7 +25,8 @@ func TestErrorMessages(t *testing.T) {
 		{Error{Op: "register", StatusCode: 400, Code: "vendor_specific"}, "the server answered 400 Bad Request with error vendor_specific"},
 		{Error{Op: "register", StatusCode: 413}, "the server answered 413 Request Entity Too Large: the request is larger than the server accepts: shorten the metadata"},
 		{Error{Op: "register", StatusCode: 429}, "the server answered 429 Too Many Requests: the server is rate limiting: wait and try again"},
-		{Error{Op: "discover", StatusCode: 404}, "the server answered 404 Not Found: nothing there: check the URL"},
+		{Error{Op: "discover", StatusCode: 404}, "the server answered 404 Not Found: no metadata document there: check the issuer, which must be exactly the server's issuer identifier"},
+		{Error{Op: "", StatusCode: 404}, "the server answered 404 Not Found: nothing there: check the URL"},
 		{Error{Op: "read", StatusCode: 418}, "the server answered 418 I'm a teapot"},
 	}
 	for _, tc := range tests {
