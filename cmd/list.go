@@ -45,6 +45,7 @@ type listItem struct {
 	ClientID              string   `json:"client_id,omitempty"`
 	RegistrationClientURI string   `json:"registration_client_uri,omitempty"`
 	Template              string   `json:"template,omitempty"`
+	Keystore              string   `json:"keystore,omitempty"`
 	GrantTypes            []string `json:"grant_types,omitempty"`
 	RedirectURIs          []string `json:"redirect_uris,omitempty"`
 	IssuedAt              string   `json:"issued_at,omitempty"`
@@ -74,7 +75,7 @@ func listRun(ctx context.Context, opts *listOptions) error {
 	items := make([]listItem, 0, len(list))
 	for _, c := range list {
 		it := listItem{Name: c.Name, Issuer: c.Issuer, ClientID: c.ClientID, RegistrationClientURI: c.RegistrationClientURI,
-			Template: c.Template, GrantTypes: c.GrantTypes, RedirectURIs: c.RedirectURIs}
+			Template: c.Template, Keystore: c.Keystore, GrantTypes: c.GrantTypes, RedirectURIs: c.RedirectURIs}
 		if !c.IssuedAt.IsZero() {
 			it.IssuedAt = c.IssuedAt.UTC().Format("2006-01-02T15:04:05Z")
 		}
@@ -88,9 +89,9 @@ func listRun(ctx context.Context, opts *listOptions) error {
 			fmt.Fprintln(g.IO.ErrOut, "no credentials stored yet: register one with dcrctl register (see dcrctl register --help)")
 			return nil
 		}
-		rows := [][]string{{"NAME", "CLIENT_ID", "ISSUER", "TEMPLATE", "ISSUED"}}
+		rows := [][]string{{"NAME", "CLIENT_ID", "ISSUER", "TEMPLATE", "KEYSTORE", "ISSUED"}}
 		for _, it := range items {
-			rows = append(rows, []string{it.Name, it.ClientID, it.Issuer, orDash(it.Template), orDash(it.IssuedAt)})
+			rows = append(rows, []string{it.Name, it.ClientID, it.Issuer, orDash(it.Template), orDash(it.Keystore), orDash(it.IssuedAt)})
 		}
 		_, err := io.WriteString(w, columns(rows))
 		return err

@@ -52,7 +52,11 @@ func (o *manageOptions) recoveryDir() string {
 
 // view is the printable form of reg.
 func (o *manageOptions) view(cred keystore.Credential, reg *client.Registration) registrationView {
-	return registrationView{Name: cred.Name, Issuer: cred.Issuer, Keystore: o.G.Keystore, Reg: reg, Secrets: o.ShowSecrets}
+	ks := cred.Keystore // set by the store's Get and List
+	if ks == "" {
+		ks = o.G.Keystore
+	}
+	return registrationView{Name: cred.Name, Issuer: cred.Issuer, Keystore: ks, Reg: reg, Secrets: o.ShowSecrets}
 }
 
 // completeNames completes stored credential names from the keystore's index: List never
