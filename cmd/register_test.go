@@ -62,6 +62,21 @@ func testGlobals(t *testing.T, issuer string) (*GlobalOptions, *lockedBuffer, *l
 	return g, out, errOut
 }
 
+// cliResult is everything a command run shows.
+type cliResult struct {
+	Code           int
+	Stdout, Stderr string
+}
+
+// runCLI runs dcrctl in-process with args, stdin and the environment env only.
+func runCLI(t *testing.T, ctx context.Context, stdin string, env map[string]string, args ...string) cliResult {
+	t.Helper()
+	out, errOut := &lockedBuffer{}, &lockedBuffer{}
+	ios := &IOStreams{In: strings.NewReader(stdin), Out: out, ErrOut: errOut, Getenv: func(k string) string { return env[k] }}
+	code := Run(ctx, ios, BuildInfo{Version: "test"}, args)
+	return cliResult{Code: code, Stdout: out.String(), Stderr: errOut.String()}
+}
+
 // faultyStore is a keystore.Memory whose Put fails from the failFrom-th call on (1-based),
 // after calling onPut with the credential it was given.
 type faultyStore struct {

@@ -115,7 +115,7 @@ func redactError(err error) string {
 func redactURL(u *url.URL) string {
 	c := *u
 	if c.User != nil {
-		c.User = url.User(redacted)
+		c.User = url.User("REDACTED") // brackets would be escaped
 	}
 	if c.RawQuery != "" {
 		q, err := url.ParseQuery(c.RawQuery)
