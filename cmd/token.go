@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -37,6 +38,8 @@ type tokenOptions struct {
 	NoBrowser        bool
 	ForceLogin       bool
 	LoginTimeout     time.Duration
+	// HTTPClient makes every request; nil means the flows' default (--verbose sets a tracing one).
+	HTTPClient *http.Client
 
 	// argvSecret is set only if someone tries --client-secret: it is refused.
 	argvSecret string
@@ -66,11 +69,11 @@ access_token, token_type, expires_in, scope, and refresh_token and id_token when
       --client-secret-file ~/.config/ci-bot.secret
   printf %s "$SECRET" | dcrctl token --issuer https://idp.example --client-credentials \
       --client-id ci-bot --client-secret-file - -o json
-  dcrctl token --issuer https://idp.example --login --client-id dcrctl-cli
-  dcrctl token --issuer https://idp.example --device --client-id dcrctl-cli`,
+  dcrctl token --issuer https://idp.example --login --client-id dcrctl
+  dcrctl token --issuer https://idp.example --device --client-id dcrctl`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			opts.Issuer, opts.Output = g.Issuer, g.Output
+			opts.Issuer, opts.Output, opts.HTTPClient = g.Issuer, g.Output, g.httpClient()
 			ctx, cancel := g.Context(c)
 			defer cancel()
 			return tokenRun(ctx, opts)
@@ -120,7 +123,7 @@ func tokenRun(ctx context.Context, opts *tokenOptions) error {
 		return usageErrorf("choose exactly one of --client-credentials, --login or --device")
 	}
 	if opts.Issuer == "" {
-		return usageErrorf("no issuer: give --issuer URL or set DCRCTL_ISSUER")
+		return usageErrorf("no issuer: give --issuer URL, set DCRCTL_ISSUER, or choose a profile with --profile")
 	}
 	if opts.ClientID == "" {
 		return usageErrorf("no client id: give --client-id ID")
@@ -146,7 +149,7 @@ func tokenRun(ctx context.Context, opts *tokenOptions) error {
 	case opts.ClientCredentials:
 		tok, err = flows.ClientCredentials{
 			Issuer: opts.Issuer, ClientID: opts.ClientID, ClientSecret: secret,
-			AuthMethod: opts.AuthMethod, Scopes: scopes,
+			AuthMethod: opts.AuthMethod, Scopes: scopes, HTTPClient: opts.HTTPClient,
 		}.Token(ctx)
 	case opts.Login:
 		tok, err = flows.BrowserLogin{
@@ -154,12 +157,12 @@ func tokenRun(ctx context.Context, opts *tokenOptions) error {
 			AuthMethod: opts.AuthMethod, Scopes: scopes,
 			CallbackPort: opts.CallbackPort, ForceLogin: opts.ForceLogin, NoBrowser: opts.NoBrowser,
 			OpenURL: flows.Browser{Getenv: opts.IO.getenv, Stderr: status}.Open,
-			Timeout: opts.LoginTimeout, Status: status,
+			Timeout: opts.LoginTimeout, Status: status, HTTPClient: opts.HTTPClient,
 		}.Token(ctx)
 	default: // --device
 		tok, err = flows.DeviceFlow{
 			Issuer: opts.Issuer, ClientID: opts.ClientID, ClientSecret: secret,
-			AuthMethod: opts.AuthMethod, Scopes: scopes, Status: status,
+			AuthMethod: opts.AuthMethod, Scopes: scopes, Status: status, HTTPClient: opts.HTTPClient,
 		}.Token(ctx)
 	}
 	if err != nil {

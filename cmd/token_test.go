@@ -104,6 +104,8 @@ func TestTokenClientCredentials(t *testing.T) {
 			wantCode: ExitOK, wantStdout: "TOKEN"},
 		{name: "secret from DCRCTL_CLIENT_SECRET, -o json", args: []string{"--client-id", boot.ClientID, "-o", "json"},
 			env: map[string]string{"DCRCTL_CLIENT_SECRET": boot.ClientSecret}, wantCode: ExitOK, wantStdout: "JSON"},
+		{name: "--verbose: a trace on stderr, without secrets or the token", args: []string{"--client-id", boot.ClientID, "--client-secret-file", secretFile, "-v"},
+			wantCode: ExitOK, wantStdout: "TOKEN"},
 		{name: "issuer from DCRCTL_ISSUER, -o env", args: []string{"--client-id", boot.ClientID, "-o", "env"},
 			env: map[string]string{"DCRCTL_CLIENT_SECRET": boot.ClientSecret, "DCRCTL_ISSUER": cfg.Issuer}, wantCode: ExitOK, wantStdout: "ENV"},
 		{name: "wrong secret: exit 4 and the fix", args: []string{"--client-id", boot.ClientID, "--client-secret-file", "-"}, stdin: "wrong\n",
@@ -165,6 +167,12 @@ func TestTokenClientCredentials(t *testing.T) {
 			}
 			if strings.Contains(got.Stderr, boot.ClientSecret) {
 				t.Errorf("stderr shows the client secret")
+			}
+			if tok := strings.TrimSpace(got.Stdout); tc.wantStdout == "TOKEN" && strings.Contains(got.Stderr, tok) {
+				t.Errorf("stderr shows the access token")
+			}
+			if slices.Contains(tc.args, "-v") && !strings.Contains(got.Stderr, "POST") {
+				t.Errorf("-v: no trace on stderr: %q", got.Stderr)
 			}
 		})
 	}
