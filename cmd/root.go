@@ -120,7 +120,9 @@ func newVersionCmd(g *GlobalOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, commit, build date and Go version",
-		Args:  cobra.NoArgs,
+		Example: `  dcrctl version
+  dcrctl version -o json | jq -r .version`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			v := map[string]string{
 				"version":    g.Build.Version,
