@@ -29,6 +29,9 @@ type initialTokenOptions struct {
 	NoBrowser         bool
 	ForceLogin        bool
 	LoginTimeout      time.Duration
+
+	// OpenURL replaces the system browser for --login (tests).
+	OpenURL func(string) error
 }
 
 func (o *initialTokenOptions) addFlags(f *pflag.FlagSet) {
@@ -106,10 +109,14 @@ func (o initialTokenOptions) get(ctx context.Context, g *GlobalOptions, issuer s
 		tok, err = flows.ClientCredentials{Issuer: issuer, TokenURL: meta.TokenEndpoint, ClientID: o.ClientID, ClientSecret: secret,
 			AuthMethod: o.AuthMethod, Scopes: scopes, HTTPClient: hc}.Token(ctx)
 	case o.Login:
+		open := o.OpenURL
+		if open == nil {
+			open = flows.Browser{Getenv: g.IO.getenv, Stderr: g.IO.ErrOut}.Open
+		}
 		sp := startSpinner(g.IO, "waiting for the login in the browser…")
 		tok, err = flows.BrowserLogin{Issuer: issuer, AuthURL: meta.AuthorizationEndpoint, TokenURL: meta.TokenEndpoint, ClientID: o.ClientID, ClientSecret: secret,
 			AuthMethod: o.AuthMethod, Scopes: scopes, CallbackPort: o.CallbackPort, ForceLogin: o.ForceLogin,
-			NoBrowser: o.NoBrowser, OpenURL: flows.Browser{Getenv: g.IO.getenv, Stderr: g.IO.ErrOut}.Open,
+			NoBrowser: o.NoBrowser, OpenURL: open,
 			Timeout: o.LoginTimeout, Status: sp.Writer(), HTTPClient: hc}.Token(ctx)
 		sp.Stop()
 	default:

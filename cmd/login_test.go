@@ -1,0 +1,68 @@
+package cmd
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"testing"
+
+	"github.com/dcrctl/dcrctl/flows/flowstest"
+	"github.com/dcrctl/dcrctl/keystore"
+	"github.com/dcrctl/dcrctl/testserver"
+)
+
+// TestUserAuthenticatedRegistrationThenSilentLogin is the native-app story: the user logs in
+// in the browser to get the initial access token (user-authenticated registration), dcrctl
+// registers an instance of the native-app template, and dcrctl login as that instance is
+// silent thanks to the browser's SSO session; --force-login asks again.
+func TestUserAuthenticatedRegistrationThenSilentLogin(t *testing.T) {
+	s := startCLIServer(t, func(c *testserver.Config) { c.Registration = testserver.ModeUser })
+	g, out, _ := testGlobals(t, s.cfg.Issuer)
+	b := flowstest.New(testserver.DefaultUser, testserver.DefaultUserPassword)
+	mem := keystore.NewMemory()
+	ctx := context.Background()
+
+	err := registerRun(ctx, &registerOptions{G: g, Store: mem, Template: testserver.DefaultTemplate, Name: "app",
+		Token: initialTokenOptions{Login: true, ClientID: testserver.DefaultNativeClient, Scopes: []string{"dcr"}, OpenURL: b.Open}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := b.LoginPages(); n != 1 {
+		t.Fatalf("login pages after the registration login: %d, want 1", n)
+	}
+
+	cred, err := mem.Get(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokenLine := regexp.MustCompile(`^[A-Za-z0-9_~.+/=-]{20,}\n$`)
+	for _, tc := range []struct {
+		name      string
+		force     bool
+		wantPages int
+	}{
+		{"silent with SSO", false, 1},
+		{"forced login", true, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out.mu.Lock()
+			out.b.Reset()
+			out.mu.Unlock()
+			err := loginRun(ctx, &loginOptions{manageOptions: manageOptions{G: g, Name: "app", Store: mem},
+				Browser: true, ForceLogin: tc.force, OpenURL: b.Open})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := b.LoginPages(); n != tc.wantPages {
+				t.Errorf("login pages in all: %d, want %d", n, tc.wantPages)
+			}
+			u, err := url.Parse(b.Last().URL)
+			if err != nil || u.Query().Get("client_id") != cred.ClientID {
+				t.Errorf("the login was not as the registered instance %s: %v", cred.ClientID, err)
+			}
+			if !tokenLine.MatchString(out.String()) {
+				t.Error("stdout is not one access token line")
+			}
+		})
+	}
+}
