@@ -74,6 +74,8 @@ func (o initialTokenOptions) get(ctx context.Context, g *GlobalOptions, issuer s
 			o.Login = true
 		case "device":
 			o.Device = true
+		case "token":
+			return "", usageErrorf("profile %q uses flow token, but DCRCTL_TOKEN is empty: set it, or give --token-file FILE", g.Profile)
 		default:
 			return "", nil // open registration
 		}
