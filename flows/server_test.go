@@ -17,7 +17,7 @@ func clock() time.Time { return fixedNow }
 
 // startServer runs the real testserver over httptest with DefaultConfig changed by mutate,
 // and returns its effective config (with generated secrets).
-func startServer(t *testing.T, mutate func(*testserver.Config)) (string, testserver.Config) {
+func startServer(t testing.TB, mutate func(*testserver.Config)) (string, testserver.Config) {
 	t.Helper()
 	hs := httptest.NewUnstartedServer(nil)
 	cfg := testserver.DefaultConfig()
@@ -61,3 +61,6 @@ func (c *counter) get(key string) int {
 	defer c.mu.Unlock()
 	return c.n[key]
 }
+
+// startServerB is startServer for benchmarks, with the default configuration.
+func startServerB(b *testing.B) (string, testserver.Config) { return startServer(b, nil) }
