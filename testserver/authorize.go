@@ -273,7 +273,8 @@ func (s *Server) newCode(ctx context.Context, ar *authRequest, user string, auth
 	now := s.now()
 	row := &tokenRow{Kind: kindCode, ClientID: ar.client.ID, GrantID: newGrantID(s), Subject: user, Scope: ar.scope,
 		Origin: originUser, IssuedAt: now.Unix(), ExpiresAt: now.Add(s.lt.Code).Unix(), Data: string(data)}
-	return code, s.store.putToken(ctx, nil, hashOf(code), row)
+	h := hashOf(code)
+	return code, s.store.write(false, func(ctx context.Context, tx *sql.Tx) error { return s.store.putToken(ctx, tx, h, row) })
 }
 
 // authorizationCode is the token request of RFC 6749 §4.1.3 with RFC 7636 §4.6.
@@ -542,7 +543,11 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, params url.Va
 		d.Hidden = append(d.Hidden, field{k, params.Get(k)})
 	}
 	d.Hidden = append(d.Hidden, field{CSRFField, s.csrfValue(w, r)})
-	if c, err := s.lookupClient(r.Context(), params.Get("client_id")); err == nil && c != nil {
+	c, err := s.lookupClient(r.Context(), params.Get("client_id"))
+	if err == nil && c != nil && c.row != nil && c.row.Template == "" {
+		c, err = s.fromRow(c.row, true) // with every field, for client_name
+	}
+	if err == nil && c != nil {
 		d.Client = c.ID
 		var name string
 		if raw, ok := c.md.Fields["client_name"]; ok && json.Unmarshal(raw, &name) == nil && name != "" {

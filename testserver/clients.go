@@ -130,10 +130,11 @@ func (s *Server) lookupClient(ctx context.Context, id string) (*client, error) {
 	if err != nil || row == nil {
 		return nil, err
 	}
-	return s.fromRow(row)
+	return s.fromRow(row, false)
 }
 
-func (s *Server) fromRow(row *clientRow) (*client, error) {
+// fromRow makes the effective client; full also decodes every metadata field.
+func (s *Server) fromRow(row *clientRow, full bool) (*client, error) {
 	c := &client{ID: row.ID, SecretHash: row.SecretHash, SecretExpiresAt: row.SecretExpiresAt, Template: row.Template, row: row}
 	if row.Template != "" {
 		t, ok := s.templates[row.Template]
@@ -144,7 +145,7 @@ func (s *Server) fromRow(row *clientRow) (*client, error) {
 		c.md = t.md
 		return c, nil
 	}
-	md, err := decodeStored(row.Metadata)
+	md, err := decodeStored(row.Metadata, full)
 	if err != nil {
 		return nil, err
 	}

@@ -145,3 +145,24 @@ func TestSecretsNotPrinted(t *testing.T) {
 		}
 	}
 }
+
+func TestSweepDeletesExpired(t *testing.T) {
+	e := start(t, nil)
+	old := e.bootstrapToken("dcr")
+	e.advance(26 * time.Hour)
+	fresh := e.bootstrapToken("dcr")
+	cursor := []byte{}
+	for range 3 { // a pass over the table, then the wrap-around
+		var err error
+		if cursor, err = e.srv.store.sweep(t.Context(), *e.now, cursor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	e.srv.store.r.QueryRow(`SELECT count(*) FROM tokens`).Scan(&n)
+	oldRow, _ := e.srv.store.token(t.Context(), hashOf(old))
+	freshRow, _ := e.srv.store.token(t.Context(), hashOf(fresh))
+	if got := [3]any{n, oldRow == nil, freshRow != nil}; got != [3]any{1, true, true} {
+		t.Errorf("[rows, old gone, fresh kept] = %v", got)
+	}
+}

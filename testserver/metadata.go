@@ -36,14 +36,17 @@ type metadata struct {
 
 func (m *metadata) has(grant string) bool { return slices.Contains(m.GrantTypes, grant) }
 
-// decodeStored reads metadata the server stored itself.
-func decodeStored(s string) (*metadata, error) {
+// decodeStored reads metadata the server stored itself; Fields only if full (the token
+// endpoint needs just the typed fields).
+func decodeStored(s string, full bool) (*metadata, error) {
 	m := &metadata{}
 	if err := json.Unmarshal([]byte(s), m); err != nil {
 		return nil, fmt.Errorf("stored client metadata: %w", err)
 	}
-	if err := json.Unmarshal([]byte(s), &m.Fields); err != nil {
-		return nil, fmt.Errorf("stored client metadata: %w", err)
+	if full {
+		if err := json.Unmarshal([]byte(s), &m.Fields); err != nil {
+			return nil, fmt.Errorf("stored client metadata: %w", err)
+		}
 	}
 	return m, nil
 }

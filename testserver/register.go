@@ -64,16 +64,22 @@ func (s *Server) initialToken(r *http.Request) ([]byte, *tokenRow, error) {
 	case s.mode == ModeUser && row.Origin != originUser:
 		return nil, nil, invalidToken("registration here needs an initial access token from a user login (user-authenticated mode); this one is from client_credentials")
 	}
+	if c, err := s.lookupClient(r.Context(), row.ClientID); err != nil || c == nil {
+		if err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, invalidToken("the client this initial access token was issued to was deleted: get a new token")
+	}
 	return h, row, nil
 }
 
 // consumeToken takes one use of an initial access token, in the registration's transaction,
 // so that two concurrent registrations cannot both use a single-use token.
-func consumeToken(ctx context.Context, tx *sql.Tx, h []byte, row *tokenRow) error {
+func consumeToken(ctx context.Context, tx *sql.Tx, st *store, h []byte, row *tokenRow) error {
 	if h == nil || row.Uses < 0 {
 		return nil
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE tokens SET uses = uses - 1 WHERE hash = ? AND uses > 0`, h)
+	res, err := tx.StmtContext(ctx, st.useToken).ExecContext(ctx, h)
 	if err != nil {
 		return err
 	}
@@ -160,7 +166,6 @@ func (s *Server) mayInstantiate(t *tmpl, caller string) bool {
 }
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
-	ctx := r.Context()
 	th, trow, err := s.initialToken(r)
 	if err != nil {
 		return nil, err
@@ -208,13 +213,13 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) (map[string]js
 			row.SecretExpiresAt = s.now().Add(s.lt.ClientSecret).Unix()
 		}
 	}
-	rat := s.secret()
+	rat := s.newRAT(row.ID)
 	row.RATHash = hashOf(rat)
-	err = s.store.withTx(ctx, func(tx *sql.Tx) error {
-		if err := consumeToken(ctx, tx, th, trow); err != nil {
+	err = s.store.write(th != nil && trow.Uses >= 0, func(ctx context.Context, tx *sql.Tx) error {
+		if err := consumeToken(ctx, tx, s.store, th, trow); err != nil {
 			return err
 		}
-		return insertClient(ctx, tx, row)
+		return s.store.putClient(ctx, tx, row)
 	})
 	if err != nil {
 		return nil, err
@@ -298,7 +303,7 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request, id string) (map[
 		if err != nil {
 			return err
 		}
-		c, err := s.fromRow(row)
+		c, err := s.fromRow(row, true)
 		if err != nil {
 			return err
 		}
@@ -312,11 +317,8 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request, id string) (map[
 			if _, err := tx.ExecContext(ctx, `DELETE FROM clients WHERE id = ?`, id); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE client_id = ?`, id); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, `DELETE FROM devices WHERE client_id = ?`, id)
-			return err
+			// Its tokens die with it: every token check also looks the client up.
+			return nil
 		case http.MethodGet:
 			secret, rat := s.rotate(row, c.md, RotateOnReadAndUpdate)
 			if secret != "" || rat != "" {
@@ -369,7 +371,7 @@ func (s *Server) rotate(row *clientRow, md *metadata, on ...Rotation) (secret, r
 		}
 	}
 	if slices.Contains(on, s.cfg.RotateRegistrationToken) {
-		rat = s.secret()
+		rat = s.newRAT(row.ID)
 		row.RATHash = hashOf(rat)
 	}
 	return secret, rat
@@ -388,13 +390,14 @@ func (s *Server) ratClient(ctx context.Context, tx *sql.Tx, id, tok string) (*cl
 	// and "the registration access token used to make this request SHOULD be immediately
 	// revoked" (checklist 22: a token used on another client's URI is revoked). The
 	// revocation runs after this transaction, which rolls back on the error.
-	var other string
-	err = tx.QueryRowContext(ctx, `SELECT id FROM clients WHERE rat_hash = ?`, hashOf(tok)).Scan(&other)
-	if err == nil {
-		return nil, &misusedRAT{hash: hashOf(tok), err: invalidToken("this registration access token belongs to another client; it has been revoked: use each client's own token on its own registration_client_uri")}
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
+	if other, _, ok := strings.Cut(tok, "."); ok && other != id {
+		orow, err := clientInTx(ctx, tx, other)
+		if err != nil {
+			return nil, err
+		}
+		if orow != nil && matches(orow.RATHash, tok) {
+			return nil, &misusedRAT{id: other, hash: hashOf(tok), err: invalidToken("this registration access token belongs to another client; it has been revoked: use each client's own token on its own registration_client_uri")}
+		}
 	}
 	return nil, invalidToken("the registration access token is unknown, rotated or revoked: use the latest registration_access_token this server returned")
 }
@@ -402,6 +405,7 @@ func (s *Server) ratClient(ctx context.Context, tx *sql.Tx, id, tok string) (*cl
 // misusedRAT is a registration access token presented on another client's URI.
 type misusedRAT struct {
 	err  *Error
+	id   string
 	hash []byte
 }
 
@@ -414,12 +418,16 @@ func (s *Server) revokeMisused(ctx context.Context, err error) error {
 	if !errors.As(err, &m) {
 		return err
 	}
-	if _, rerr := s.store.w.ExecContext(ctx, `UPDATE clients SET rat_hash = NULL WHERE rat_hash = ?`, m.hash); rerr != nil {
+	if _, rerr := s.store.w.ExecContext(ctx, `UPDATE clients SET rat_hash = NULL WHERE id = ? AND rat_hash = ?`, m.id, m.hash); rerr != nil {
 		return rerr
 	}
 	s.log.Warn("registration access token used on another client's URI; revoked it")
 	return m.err
 }
+
+// newRAT makes a registration access token: "<client_id>.<256 random bits>". The prefix lets
+// the server find, without an index, the client a misused token belongs to.
+func (s *Server) newRAT(clientID string) string { return clientID + "." + s.secret() }
 
 // checkRAT checks the token without changing anything (used before reporting body errors).
 func (s *Server) checkRAT(ctx context.Context, id, tok string) error {

@@ -90,8 +90,12 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (map[string]
 		// RFC 7662 §2.2: an invalid token gets only {"active": false}.
 		return inactive, nil
 	}
-	if _, err := s.lookupClient(r.Context(), row.ClientID); err != nil {
-		return nil, err
+	// A deleted client's tokens are dead (RFC 7592 §2.3).
+	if owner, err := s.lookupClient(r.Context(), row.ClientID); err != nil || owner == nil {
+		if err != nil {
+			return nil, err
+		}
+		return inactive, nil
 	}
 	out := map[string]any{
 		"active":     true,
@@ -130,6 +134,14 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	if row == nil || row.Kind != kindAccess || row.Revoked || s.now().Unix() >= row.ExpiresAt || row.Origin != originUser {
 		s.writeError(w, r, invalidToken("the access token is unknown, expired, revoked or not from a user login"))
+		return
+	}
+	if owner, err := s.lookupClient(r.Context(), row.ClientID); err != nil || owner == nil {
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeError(w, r, invalidToken("the client this access token was issued to was deleted"))
 		return
 	}
 	if !strings.Contains(" "+row.Scope+" ", " openid ") {

@@ -271,16 +271,20 @@ func (s *Server) Close() error {
 
 func (s *Server) sweeper() {
 	defer s.wg.Done()
-	t := time.NewTicker(time.Minute)
+	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
+	cursor := []byte{}
 	for {
 		select {
 		case <-s.stop:
 			return
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			if err := s.store.sweep(ctx, s.now()); err != nil {
+			next, err := s.store.sweep(ctx, s.now(), cursor)
+			if err != nil {
 				s.log.Warn("sweeping expired tokens failed", "error", err.Error())
+			} else {
+				cursor = next
 			}
 			cancel()
 		}

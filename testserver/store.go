@@ -6,11 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver "sqlite"
 )
 
+// The schema keeps writes cheap: a registration writes one B-tree (clients, keyed by id), a
+// client credentials token one (tokens, keyed by hash). Nothing is indexed by client or by
+// expiry: a deleted client's tokens die because every token check also finds its client, and
+// the sweeper walks the tokens table in key order, a bounded chunk at a time, deleting what
+// has expired.
+//
 // schemaVersion is stored in PRAGMA user_version. Migrations run in order from the stored
 // version up; a database from a newer dcrctl is refused.
 const schemaVersion = 1
@@ -23,11 +30,11 @@ var migrations = []string{
 		secret_hash BLOB,
 		secret_expires_at INTEGER NOT NULL DEFAULT 0,
 		issued_at INTEGER NOT NULL,
-		rat_hash BLOB UNIQUE,
+		rat_hash BLOB,
 		template TEXT NOT NULL DEFAULT '',
 		metadata TEXT NOT NULL,
 		owner TEXT NOT NULL DEFAULT ''
-	);
+	) WITHOUT ROWID;
 	CREATE TABLE tokens (
 		hash BLOB PRIMARY KEY,
 		kind INTEGER NOT NULL,
@@ -42,9 +49,7 @@ var migrations = []string{
 		revoked INTEGER NOT NULL DEFAULT 0,
 		data TEXT NOT NULL DEFAULT ''
 	) WITHOUT ROWID;
-	CREATE INDEX tokens_client ON tokens(client_id);
 	CREATE INDEX tokens_grant ON tokens(grant_id) WHERE grant_id IS NOT NULL;
-	CREATE INDEX tokens_expires ON tokens(expires_at);
 	CREATE TABLE sessions (
 		hash BLOB PRIMARY KEY,
 		username TEXT NOT NULL,
@@ -82,8 +87,18 @@ const (
 type store struct {
 	w, r *sql.DB
 
+	// The group committer: hot-path writes (tokens, registrations) queue here and one
+	// goroutine runs everything queued in one transaction, so that concurrent requests share
+	// a commit instead of waiting for each other's. Each caller still gets its answer only
+	// after the commit.
+	jobs       chan *writeJob
+	mu         sync.RWMutex
+	closed     bool
+	stopWriter chan struct{}
+	writerDone chan struct{}
+
 	getClient, insertToken, getToken *sql.Stmt
-	clientByRAT                      *sql.Stmt
+	insertClient, useToken           *sql.Stmt
 }
 
 func openStore(ctx context.Context, path string) (*store, error) {
@@ -125,10 +140,24 @@ func openStore(ctx context.Context, path string) (*store, error) {
 		s.close()
 		return nil, err
 	}
+	s.jobs = make(chan *writeJob, 256)
+	s.stopWriter = make(chan struct{})
+	s.writerDone = make(chan struct{})
+	go s.writer()
 	return s, nil
 }
 
 func (s *store) close() error {
+	if s.jobs != nil {
+		s.mu.Lock()
+		already := s.closed
+		s.closed = true
+		s.mu.Unlock()
+		if !already {
+			close(s.stopWriter)
+			<-s.writerDone
+		}
+	}
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
@@ -173,7 +202,8 @@ func (s *store) prepare(ctx context.Context) error {
 		return st
 	}
 	s.getClient = p(s.r, `SELECT `+clientCols+` FROM clients WHERE id = ?`)
-	s.clientByRAT = p(s.r, `SELECT id FROM clients WHERE rat_hash = ?`)
+	s.insertClient = p(s.w, `INSERT INTO clients (`+clientCols+`) VALUES (?,?,?,?,?,?,?,?)`)
+	s.useToken = p(s.w, `UPDATE tokens SET uses = uses - 1 WHERE hash = ? AND uses > 0`)
 	s.getToken = p(s.r, `SELECT kind, client_id, grant_id, subject, scope, origin, issued_at, expires_at, uses, revoked, data FROM tokens WHERE hash = ?`)
 	s.insertToken = p(s.w, `INSERT INTO tokens (hash, kind, client_id, grant_id, subject, scope, origin, issued_at, expires_at, uses, data) VALUES (?,?,?,?,?,?,?,?,?,?,?)`)
 	return err
@@ -204,6 +234,7 @@ func scanClient(r scanner) (*clientRow, error) {
 
 // client returns the registered client, or nil.
 func (s *store) client(ctx context.Context, id string) (*clientRow, error) {
+	ctx = quick(ctx)
 	c, err := scanClient(s.getClient.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -219,8 +250,8 @@ func clientInTx(ctx context.Context, tx *sql.Tx, id string) (*clientRow, error) 
 	return c, err
 }
 
-func insertClient(ctx context.Context, tx *sql.Tx, c *clientRow) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO clients (`+clientCols+`) VALUES (?,?,?,?,?,?,?,?)`,
+func (s *store) putClient(ctx context.Context, tx *sql.Tx, c *clientRow) error {
+	_, err := tx.StmtContext(ctx, s.insertClient).ExecContext(ctx,
 		c.ID, c.SecretHash, c.SecretExpiresAt, c.IssuedAt, c.RATHash, c.Template, c.Metadata, c.Owner)
 	return err
 }
@@ -247,6 +278,7 @@ type tokenRow struct {
 }
 
 func (s *store) token(ctx context.Context, hash []byte) (*tokenRow, error) {
+	ctx = quick(ctx)
 	t := &tokenRow{}
 	err := s.getToken.QueryRowContext(ctx, hash).Scan(&t.Kind, &t.ClientID, &t.GrantID, &t.Subject, &t.Scope, &t.Origin, &t.IssuedAt, &t.ExpiresAt, &t.Uses, &t.Revoked, &t.Data)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -279,25 +311,129 @@ func metaPut(ctx context.Context, tx *sql.Tx, k string, v []byte) error {
 	return err
 }
 
-// sweep deletes expired rows, a bounded batch at a time.
-func (s *store) sweep(ctx context.Context, now time.Time) error {
+// sweep deletes expired rows: the next chunk of the tokens table in key order (wrapping
+// around), and expired sessions and device codes. It returns the cursor for the next call.
+func (s *store) sweep(ctx context.Context, now time.Time, cursor []byte) ([]byte, error) {
 	// Keep expired tokens a day so that a late reuse of a rotated refresh token still
 	// revokes its grant.
 	cut := now.Add(-24 * time.Hour).Unix()
-	_, err := s.w.ExecContext(ctx, `DELETE FROM tokens WHERE hash IN (SELECT hash FROM tokens WHERE expires_at < ? LIMIT 5000)`, cut)
+	var last []byte
+	err := s.r.QueryRowContext(ctx, `SELECT max(hash) FROM (SELECT hash FROM tokens WHERE hash > ? ORDER BY hash LIMIT 2000)`, cursor).Scan(&last)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = s.w.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, now.Unix())
-	if err != nil {
-		return err
+	if last != nil {
+		if _, err := s.w.ExecContext(ctx, `DELETE FROM tokens WHERE hash > ? AND hash <= ? AND expires_at < ?`, cursor, last, cut); err != nil {
+			return nil, err
+		}
 	}
-	_, err = s.w.ExecContext(ctx, `DELETE FROM devices WHERE expires_at < ?`, cut)
-	return err
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, now.Unix()); err != nil {
+		return nil, err
+	}
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM devices WHERE expires_at < ?`, cut); err != nil {
+		return nil, err
+	}
+	if last == nil {
+		last = []byte{} // wrap around
+	}
+	return last, nil
 }
+
+// writeJob is one caller's part of a group commit.
+type writeJob struct {
+	fn    func(context.Context, *sql.Tx) error
+	multi bool // more than one statement: runs under a savepoint, undone on error
+	done  chan error
+}
+
+var errStoreClosed = errors.New("the database is closed")
+
+// write runs fn in the next group commit and returns fn's error, or the commit's. fn must use
+// only tx and the context it is given. A single-statement fn needs no savepoint: SQLite undoes
+// a failed statement by itself.
+func (s *store) write(multi bool, fn func(context.Context, *sql.Tx) error) error {
+	j := &writeJob{fn: fn, multi: multi, done: make(chan error, 1)}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return errStoreClosed
+	}
+	s.jobs <- j
+	s.mu.RUnlock()
+	return <-j.done
+}
+
+func (s *store) writer() {
+	defer close(s.writerDone)
+	for {
+		var batch []*writeJob
+		select {
+		case j := <-s.jobs:
+			batch = append(batch, j)
+		case <-s.stopWriter:
+			// Nobody can queue any more (closed is set); finish what is queued.
+			for {
+				select {
+				case j := <-s.jobs:
+					s.commit([]*writeJob{j})
+				default:
+					return
+				}
+			}
+		}
+	more:
+		for len(batch) < 256 {
+			select {
+			case j := <-s.jobs:
+				batch = append(batch, j)
+			default:
+				break more
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+func (s *store) commit(batch []*writeJob) {
+	ctx := context.Background()
+	errs := make([]error, len(batch))
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		for i, j := range batch {
+			if !j.multi {
+				errs[i] = j.fn(ctx, tx)
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT job`); err != nil {
+				return err
+			}
+			if errs[i] = j.fn(ctx, tx); errs[i] != nil {
+				if _, err := tx.ExecContext(ctx, `ROLLBACK TO job`); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `RELEASE job`); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for i, j := range batch {
+		if err != nil {
+			j.done <- err
+		} else {
+			j.done <- errs[i]
+		}
+	}
+}
+
+// quick drops ctx's cancellation for database calls: they are short (busy_timeout bounds a
+// wait for the lock), and a cancellable context costs the driver a goroutine per statement
+// and database/sql one per transaction.
+func quick(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
 
 // withTx runs f in a write transaction.
 func (s *store) withTx(ctx context.Context, f func(*sql.Tx) error) error {
+	ctx = quick(ctx)
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err

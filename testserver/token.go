@@ -136,7 +136,14 @@ func (s *Server) newAccessToken(ctx context.Context, tx *sql.Tx, clientID string
 	}
 	row := &tokenRow{Kind: kindAccess, ClientID: clientID, GrantID: grantID, Subject: subject, Scope: scope, Origin: origin,
 		IssuedAt: now.Unix(), ExpiresAt: now.Add(s.lt.AccessToken).Unix(), Uses: uses}
-	if err := s.store.putToken(ctx, tx, hashOf(tok), row); err != nil {
+	h := hashOf(tok)
+	var err error
+	if tx != nil {
+		err = s.store.putToken(ctx, tx, h, row)
+	} else {
+		err = s.store.write(false, func(ctx context.Context, tx *sql.Tx) error { return s.store.putToken(ctx, tx, h, row) })
+	}
+	if err != nil {
 		return "", 0, err
 	}
 	return tok, int64(s.lt.AccessToken / time.Second), nil
