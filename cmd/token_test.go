@@ -279,7 +279,7 @@ func TestTokenLoginNoBrowser(t *testing.T) {
 	}{
 		{name: "--no-browser", args: []string{"--no-browser"}, env: map[string]string{"DCRCTL_BROWSER": "/nonexistent/must-not-run"}},
 		{name: "over SSH", env: map[string]string{"SSH_CONNECTION": "10.0.0.1 2222 10.0.0.2 22", "DISPLAY": ":0"},
-			note: "Could not open a browser (no browser can be opened here (SSH session or no display): open the URL yourself, or set DCRCTL_BROWSER or BROWSER to a browser command); open the URL above yourself.\n"},
+			note: "Could not open a browser (flows: open browser: no browser can be opened here (SSH session or no display): open the URL yourself, or set DCRCTL_BROWSER or BROWSER to a browser command); open the URL above yourself.\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			br := flowstest.New(testserver.DefaultUser, testserver.DefaultUserPassword)

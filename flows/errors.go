@@ -106,7 +106,7 @@ var ErrIssuerMismatch = errors.New("flows: login: the redirect came from another
 // ErrNoBrowser is returned by [Browser.Open] when no browser can be opened here: over SSH,
 // or on a Unix desktop without DISPLAY or WAYLAND_DISPLAY, with neither DCRCTL_BROWSER nor
 // BROWSER naming a program.
-var ErrNoBrowser = errors.New("no browser can be opened here (SSH session or no display): open the URL yourself, or set DCRCTL_BROWSER or BROWSER to a browser command")
+var ErrNoBrowser = errors.New("flows: open browser: no browser can be opened here (SSH session or no display): open the URL yourself, or set DCRCTL_BROWSER or BROWSER to a browser command")
 
 // TimeoutError is returned when a login or device approval is not finished in time.
 // It matches context.DeadlineExceeded with errors.Is.

@@ -29,7 +29,7 @@ type Token struct {
 }
 
 // HasScope reports whether s is one of the space-separated scopes in t.Scope.
-func (t *Token) HasScope(s string) bool {
+func (t Token) HasScope(s string) bool {
 	return slices.Contains(strings.Fields(t.Scope), s)
 }
 
