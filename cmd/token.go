@@ -74,6 +74,24 @@ access_token, token_type, expires_in, scope, and refresh_token and id_token when
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts.Issuer, opts.Output, opts.HTTPClient = g.Issuer, g.Output, g.httpClient()
+			// A profile supplies what the flags do not: the client, its secret file, the flow.
+			p := g.settings.Profile
+			if opts.ClientID == "" {
+				opts.ClientID = p.ClientID
+			}
+			if opts.ClientSecretFile == "" {
+				opts.ClientSecretFile = p.ClientSecretFile
+			}
+			if !opts.ClientCredentials && !opts.Login && !opts.Device {
+				switch p.Flow {
+				case "client-credentials":
+					opts.ClientCredentials = true
+				case "login":
+					opts.Login = true
+				case "device":
+					opts.Device = true
+				}
+			}
 			ctx, cancel := g.Context(c)
 			defer cancel()
 			return tokenRun(ctx, opts)

@@ -392,3 +392,36 @@ func TestTokenLoginInterop(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenProfile: a profile of the config file supplies the issuer, the client, its secret
+// file and the flow; flags still win.
+func TestTokenProfile(t *testing.T) {
+	cfg := tokenTestServer(t, nil)
+	boot := cfg.Clients[0]
+	dir := t.TempDir()
+	secretFile := filepath.Join(dir, "bootstrap.secret")
+	if err := os.WriteFile(secretFile, []byte(boot.ClientSecret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf := fmt.Sprintf("default_profile: ci\nprofiles:\n  ci:\n    issuer: %s\n    client_id: %s\n    client_secret_file: %s\n    flow: client-credentials\n",
+		cfg.Issuer, boot.ClientID, secretFile)
+	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"DCRCTL_CONFIG_DIR": dir}
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		wantCode int
+	}{
+		{"everything from the profile", []string{"token"}, ExitOK},
+		{"a flag wins: another client", []string{"token", "--client-id", "no-dcr"}, ExitAuth},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := runToken(t, context.Background(), "", env, tc.args...)
+			if got.Code != tc.wantCode || (tc.wantCode == ExitOK) != tokenRE.MatchString(got.Stdout) {
+				t.Errorf("exit %d (want %d), stdout %q, stderr %q", got.Code, tc.wantCode, got.Stdout, got.Stderr)
+			}
+		})
+	}
+}
