@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/dcrctl/dcrctl/client/interop"
+	"github.com/dcrctl/dcrctl/flows"
 	"github.com/dcrctl/dcrctl/flows/flowstest"
 	"github.com/dcrctl/dcrctl/testserver"
 )
@@ -106,6 +107,8 @@ func TestTokenClientCredentials(t *testing.T) {
 			env: map[string]string{"DCRCTL_CLIENT_SECRET": boot.ClientSecret}, wantCode: ExitOK, wantStdout: "JSON"},
 		{name: "--verbose: a trace on stderr, without secrets or the token", args: []string{"--client-id", boot.ClientID, "--client-secret-file", secretFile, "-v"},
 			wantCode: ExitOK, wantStdout: "TOKEN"},
+		{name: "-o yaml", args: []string{"--client-id", boot.ClientID, "--client-secret-file", secretFile, "-o", "yaml"},
+			wantCode: ExitOK, wantStdout: "YAML"},
 		{name: "issuer from DCRCTL_ISSUER, -o env", args: []string{"--client-id", boot.ClientID, "-o", "env"},
 			env: map[string]string{"DCRCTL_CLIENT_SECRET": boot.ClientSecret, "DCRCTL_ISSUER": cfg.Issuer}, wantCode: ExitOK, wantStdout: "ENV"},
 		{name: "wrong secret: exit 4 and the fix", args: []string{"--client-id", boot.ClientID, "--client-secret-file", "-"}, stdin: "wrong\n",
@@ -138,6 +141,10 @@ func TestTokenClientCredentials(t *testing.T) {
 			case "TOKEN":
 				if !tokenRE.MatchString(got.Stdout) {
 					t.Errorf("stdout %q: want one access token line", got.Stdout)
+				}
+			case "YAML":
+				if !regexp.MustCompile(`^access_token: [A-Za-z0-9_-]{20,}\ntoken_type: Bearer\nexpires_in: 3600\nscope: dcr\n$`).MatchString(got.Stdout) {
+					t.Errorf("stdout %q: want the YAML object", got.Stdout)
 				}
 			case "ENV":
 				if !regexp.MustCompile(`^DCRCTL_TOKEN='[A-Za-z0-9_-]{20,}'\n$`).MatchString(got.Stdout) {
@@ -423,5 +430,30 @@ func TestTokenProfile(t *testing.T) {
 				t.Errorf("exit %d (want %d), stdout %q, stderr %q", got.Code, tc.wantCode, got.Stdout, got.Stderr)
 			}
 		})
+	}
+}
+
+func TestClassifyFlowsError(t *testing.T) {
+	cases := []struct {
+		err  error
+		want int
+	}{
+		{&flows.Error{Code: "invalid_client"}, ExitAuth},
+		{&flows.Error{Code: "invalid_scope"}, ExitAuth},
+		{&flows.Error{Code: "access_denied"}, ExitAuth},
+		{&flows.Error{Code: "login_required"}, ExitAuth},
+		{&flows.Error{Code: "expired_token"}, ExitTimeout},
+		{&flows.Error{Code: "server_error"}, ExitServer},
+		{&flows.Error{StatusCode: 502}, ExitServer},
+		{fmt.Errorf("wrapped: %w", flows.ErrStateMismatch), ExitAuth},
+		{flows.ErrIssuerMismatch, ExitAuth},
+		{&flows.TimeoutError{Op: "login"}, ExitTimeout},
+		{fmt.Errorf("flows: login: %w", context.Canceled), ExitCanceled},
+		{flows.ErrNoBrowser, ExitError},
+	}
+	for _, tc := range cases {
+		if got := ExitCode(tc.err); got != tc.want {
+			t.Errorf("ExitCode(%v) = %d, want %d", tc.err, got, tc.want)
+		}
 	}
 }
