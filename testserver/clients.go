@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // client is the effective view of a client: static (from Config), registered, or an
@@ -126,11 +127,71 @@ func (s *Server) lookupClient(ctx context.Context, id string) (*client, error) {
 	if c, ok := s.static[id]; ok {
 		return c, nil
 	}
+	if c, ok := s.cache.get(id); ok {
+		return c, nil
+	}
+	epoch := s.cache.epoch()
 	row, err := s.store.client(ctx, id)
 	if err != nil || row == nil {
 		return nil, err
 	}
-	return s.fromRow(row, false)
+	c, err := s.fromRow(row, false)
+	if err == nil && c != nil {
+		s.cache.put(epoch, id, c)
+	}
+	return c, err
+}
+
+// cache keeps recently used rows (registered clients, reusable initial access tokens), so
+// that hot paths do not read the database on every request. It is bounded (memory stays flat
+// however many clients are stored) and every change to a cached row invalidates it.
+type cache[V any] struct {
+	mu    sync.Mutex
+	m     map[string]V
+	gen   uint64
+	limit int
+}
+
+func newCache[V any](limit int) *cache[V] {
+	return &cache[V]{m: make(map[string]V), limit: limit}
+}
+
+func (c *cache[V]) get(k string) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[k]
+	return v, ok
+}
+
+// epoch is taken before reading the database; put with it.
+func (c *cache[V]) epoch() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// put stores v unless something was invalidated since epoch (the row read may be stale).
+func (c *cache[V]) put(epoch uint64, k string, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != epoch {
+		return
+	}
+	if len(c.m) >= c.limit {
+		for old := range c.m { // evict an arbitrary entry
+			delete(c.m, old)
+			break
+		}
+	}
+	c.m[k] = v
+}
+
+// invalidate forgets k; call it after the change is committed.
+func (c *cache[V]) invalidate(k string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	delete(c.m, k)
 }
 
 // fromRow makes the effective client; full also decodes every metadata field.

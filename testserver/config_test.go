@@ -166,3 +166,24 @@ func TestSweepDeletesExpired(t *testing.T) {
 		t.Errorf("[rows, old gone, fresh kept] = %v", got)
 	}
 }
+
+func TestCachedRowsInvalidated(t *testing.T) {
+	e := start(t, func(c *Config) { c.InitialTokenUses = Reusable; c.RotateClientSecret = RotateOnUpdate })
+	boot := e.cfg.Clients[0]
+	at := e.bootstrapToken("dcr")
+	c := e.mustRegister(t, ccMetadata)
+	// Use both once so that they are cached.
+	first := e.jsonReq(http.MethodPost, "/register", at, ccMetadata).Status
+	tok1 := e.form("/token", map[string][]string{"grant_type": {"client_credentials"}}, c.ID, c.Secret).Status
+	// Revoke the token; rotate the secret.
+	e.form("/revoke", map[string][]string{"token": {at}}, boot.ClientID, boot.ClientSecret)
+	p := e.jsonReq(http.MethodPut, c.URI, c.RAT, map[string]any{"client_id": c.ID, "grant_types": []string{"client_credentials"}})
+	after := e.jsonReq(http.MethodPost, "/register", at, ccMetadata).Status
+	oldSecret := e.form("/token", map[string][]string{"grant_type": {"client_credentials"}}, c.ID, c.Secret).Status
+	newSecret := e.form("/token", map[string][]string{"grant_type": {"client_credentials"}}, c.ID, str(p.Body["client_secret"])).Status
+	e.jsonReq(http.MethodDelete, c.URI, c.RAT, nil)
+	deleted := e.form("/token", map[string][]string{"grant_type": {"client_credentials"}}, c.ID, str(p.Body["client_secret"])).Status
+	if got, want := []int{first, tok1, after, oldSecret, newSecret, deleted}, []int{201, 200, 401, 401, 200, 401}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}

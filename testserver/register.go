@@ -42,7 +42,7 @@ func (s *Server) initialToken(r *http.Request) ([]byte, *tokenRow, error) {
 		return nil, nil, e
 	}
 	h := hashOf(tok)
-	row, err := s.store.token(r.Context(), h)
+	row, err := s.initialTokenRow(r.Context(), h)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -71,6 +71,20 @@ func (s *Server) initialToken(r *http.Request) ([]byte, *tokenRow, error) {
 		return nil, nil, invalidToken("the client this initial access token was issued to was deleted: get a new token")
 	}
 	return h, row, nil
+}
+
+// initialTokenRow reads a token, from the cache if it is a reusable client-credentials token
+// (the only kind whose row changes only by revocation, which invalidates the cache).
+func (s *Server) initialTokenRow(ctx context.Context, h []byte) (*tokenRow, error) {
+	if row, ok := s.tokCache.get(string(h)); ok {
+		return row, nil
+	}
+	epoch := s.tokCache.epoch()
+	row, err := s.store.token(ctx, h)
+	if err == nil && row != nil && row.Uses < 0 && row.Origin == originClient && row.GrantID == nil && !row.Revoked {
+		s.tokCache.put(epoch, string(h), row)
+	}
+	return row, err
 }
 
 // consumeToken takes one use of an initial access token, in the registration's transaction,
@@ -298,6 +312,7 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request, id string) (map[
 		}
 	}
 	var resp map[string]json.RawMessage
+	defer s.cache.invalidate(id) // after the commit below
 	err := s.store.withTx(ctx, func(tx *sql.Tx) error {
 		row, err := s.ratClient(ctx, tx, id, tok)
 		if err != nil {

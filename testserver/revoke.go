@@ -33,6 +33,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	h := hashOf(tok)
+	defer s.tokCache.invalidate(string(h)) // after the commit
 	return s.store.withTx(ctx, func(tx *sql.Tx) error {
 		// The hint (token_type_hint) only speeds up other servers' searches; one lookup
 		// finds any kind here.

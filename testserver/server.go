@@ -62,6 +62,8 @@ type Server struct {
 	users     map[string]User
 	scopes    []string
 	uses      int64
+	cache     *cache[*client]
+	tokCache  *cache[*tokenRow] // reusable initial access tokens from client credentials
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -87,18 +89,20 @@ func newServer(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("Config.Issuer %q must be an http(s) URL with a host and no query, fragment or user info", cfg.Issuer)
 	}
 	s := &Server{
-		cfg:    cfg,
-		issuer: strings.TrimSuffix(cfg.Issuer, "/"),
-		path:   strings.TrimSuffix(iss.EscapedPath(), "/"),
-		secure: iss.Scheme == "https",
-		mode:   cfg.Registration,
-		log:    cfg.Logger,
-		now:    cfg.Now,
-		rand:   cfg.Rand,
-		lt:     cfg.Lifetimes.withDefaults(),
-		scopes: cfg.Scopes,
-		uses:   int64(cfg.InitialTokenUses),
-		stop:   make(chan struct{}),
+		cfg:      cfg,
+		issuer:   strings.TrimSuffix(cfg.Issuer, "/"),
+		path:     strings.TrimSuffix(iss.EscapedPath(), "/"),
+		secure:   iss.Scheme == "https",
+		mode:     cfg.Registration,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+		rand:     cfg.Rand,
+		lt:       cfg.Lifetimes.withDefaults(),
+		scopes:   cfg.Scopes,
+		uses:     int64(cfg.InitialTokenUses),
+		stop:     make(chan struct{}),
+		cache:    newCache[*client](10000),
+		tokCache: newCache[*tokenRow](1000),
 	}
 	if s.mode == "" {
 		s.mode = ModeClient
