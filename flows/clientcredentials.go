@@ -9,9 +9,19 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 )
 
-// DefaultScopes are requested when a flow's Scopes is empty: the scope that grants access to a
+// DefaultScopes are requested when a flow's Scopes is nil: the scope that grants access to a
 // registration endpoint.
 var DefaultScopes = []string{"dcr"}
+
+// requestedScopes returns the scopes a flow asks for: DefaultScopes when scopes is nil, none
+// at all for a non-nil empty slice. Without a scope parameter the server applies its default
+// (RFC 6749 §3.3), which is what logging in as a registered instance wants.
+func requestedScopes(scopes []string) []string {
+	if scopes == nil {
+		return DefaultScopes
+	}
+	return scopes
+}
 
 // ClientCredentials gets a token with the client credentials grant (RFC 6749 §4.4).
 // Its zero value needs at least Issuer (or TokenURL), ClientID and ClientSecret.
@@ -26,7 +36,7 @@ type ClientCredentials struct {
 	// client_secret_post or none. Empty means client_secret_basic (RFC 7591 §2's default),
 	// or client_secret_post if the server's metadata lists only that one.
 	AuthMethod string
-	// Scopes requested; empty means [DefaultScopes].
+	// Scopes requested; nil means [DefaultScopes], an empty non-nil slice requests none.
 	Scopes []string
 
 	// HTTPClient makes every request; nil means a client with a 30 s timeout.
@@ -55,10 +65,7 @@ func (c ClientCredentials) Token(ctx context.Context) (*Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("flows: %s: %w", op, err)
 	}
-	scopes := c.Scopes
-	if len(scopes) == 0 {
-		scopes = DefaultScopes
-	}
+	scopes := requestedScopes(c.Scopes)
 	cfg := clientcredentials.Config{
 		ClientID:     c.ClientID,
 		ClientSecret: c.ClientSecret,

@@ -96,6 +96,12 @@ func TestClientCredentials(t *testing.T) {
 			wantPosts: 1,
 		},
 		{
+			name:      "no scope requested (non-nil empty Scopes): the server's default for the client",
+			cc:        ClientCredentials{ClientID: "basic-odd", ClientSecret: postSecret, Scopes: []string{}},
+			want:      &tokenShape{AccessToken: true, TokenType: "Bearer", Scope: "dcr profile", ExpiresIn: 3600, Expiry: hour},
+			wantPosts: 1,
+		},
+		{
 			name:      "wrong secret: invalid_client, sent once",
 			cc:        ClientCredentials{ClientID: boot.ClientID, ClientSecret: "wrong-secret"},
 			wantErr:   &errShape{Op: "client credentials", StatusCode: 401, Code: "invalid_client", HasDescription: true},

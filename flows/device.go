@@ -29,7 +29,7 @@ type DeviceFlow struct {
 	ClientSecret string // empty for a public client
 	// AuthMethod is the client's token_endpoint_auth_method; see ClientCredentials.AuthMethod.
 	AuthMethod string
-	// Scopes requested; empty means [DefaultScopes].
+	// Scopes requested; nil means [DefaultScopes], an empty non-nil slice requests none.
 	Scopes []string
 
 	// Status receives the instructions for the user (RFC 8628 §3.3); nil means io.Discard.
@@ -98,10 +98,7 @@ func (d DeviceFlow) Token(ctx context.Context) (*Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("flows: %s: %w", op, err)
 	}
-	scopes := d.Scopes
-	if len(scopes) == 0 {
-		scopes = DefaultScopes
-	}
+	scopes := requestedScopes(d.Scopes)
 	hc := httpClient(d.HTTPClient)
 	auth := clientAuth{id: d.ClientID, secret: d.ClientSecret, method: method}
 
@@ -115,7 +112,7 @@ func (d DeviceFlow) Token(ctx context.Context) (*Token, error) {
 		ExpiresIn               json.Number `json:"expires_in"`
 		Interval                json.Number `json:"interval"`
 	}
-	if err := postForm(ctx, hc, "device authorization", ep.device, auth, url.Values{"scope": {strings.Join(scopes, " ")}}, &dar); err != nil {
+	if err := postForm(ctx, hc, "device authorization", ep.device, auth, scopeForm(scopes), &dar); err != nil {
 		return nil, err
 	}
 	expiresIn, _ := dar.ExpiresIn.Int64()
@@ -303,4 +300,13 @@ func (r tokenResponse) token(requested []string, now time.Time) (*Token, error) 
 	}
 	fillDefaults(t, requested)
 	return t, nil
+}
+
+// scopeForm is the device authorization request's form: scope is OPTIONAL (RFC 8628 §3.1),
+// so it is left out when no scope is requested.
+func scopeForm(scopes []string) url.Values {
+	if len(scopes) == 0 {
+		return url.Values{}
+	}
+	return url.Values{"scope": {strings.Join(scopes, " ")}}
 }

@@ -44,7 +44,7 @@ type BrowserLogin struct {
 	ClientSecret string
 	// AuthMethod is the client's token_endpoint_auth_method; see ClientCredentials.AuthMethod.
 	AuthMethod string
-	// Scopes requested; empty means [DefaultScopes].
+	// Scopes requested; nil means [DefaultScopes], an empty non-nil slice requests none.
 	Scopes []string
 
 	// CallbackPort is the loopback port to listen on; 0 picks a free one (RFC 8252 §7.3).
@@ -109,10 +109,7 @@ func (b BrowserLogin) Token(ctx context.Context) (*Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("flows: %s: %w", op, err)
 	}
-	scopes := b.Scopes
-	if len(scopes) == 0 {
-		scopes = DefaultScopes
-	}
+	scopes := requestedScopes(b.Scopes)
 
 	// RFC 8252 §7.3: "the loopback IP literal rather than localhost" and any port; §8.3:
 	// listening on the loopback interface only.
