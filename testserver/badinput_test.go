@@ -39,6 +39,7 @@ func TestBadRegistrationInput(t *testing.T) {
 		{"vbscript_redirect", `{"redirect_uris":["vbscript:msgbox"]}`, errResult{400, errInvalidRedirectURI}},
 		{"userinfo_in_redirect", `{"redirect_uris":["https://user:pw@a.example/cb"]}`, errResult{400, errInvalidRedirectURI}},
 		{"control_in_key", "{\"a\\u0001\":1,\"grant_types\":[\"client_credentials\"]}", errResult{400, errInvalidClientMetadata}},
+		{"unsupported_id_token_alg", `{"grant_types":["client_credentials"],"id_token_signed_response_alg":"none"}`, errResult{400, errInvalidClientMetadata}},
 		{"nulls_are_omitted", `{"grant_types":["client_credentials"],"client_name":null}`, errResult{201, ""}},
 		{"duplicate_keys_last_wins", `{"grant_types":["authorization_code"],"grant_types":["client_credentials"]}`, errResult{201, ""}},
 	} {

@@ -26,7 +26,7 @@ func (e *env) mustRegister(t *testing.T, md map[string]any) registered {
 
 var ccMetadata = map[string]any{"grant_types": []string{"client_credentials"}, "scope": "dcr", "client_name": "cc"}
 
-func TestChecklist21ManagementNeedsToken(t *testing.T) {
+func checklist21ManagementNeedsToken(t *testing.T) {
 	e := start(t, nil)
 	c := e.mustRegister(t, ccMetadata)
 	for _, tc := range []struct {
@@ -54,7 +54,7 @@ func TestChecklist21ManagementNeedsToken(t *testing.T) {
 	}
 }
 
-func TestChecklist22TokenOnOtherClientRevoked(t *testing.T) {
+func checklist22TokenOnOtherClientRevoked(t *testing.T) {
 	t.Run("22_other_clients_token_401_and_revoked", func(t *testing.T) {
 		e := start(t, nil)
 		a := e.mustRegister(t, ccMetadata)
@@ -68,7 +68,7 @@ func TestChecklist22TokenOnOtherClientRevoked(t *testing.T) {
 	})
 }
 
-func TestChecklist23ManagementStatuses(t *testing.T) {
+func checklist23ManagementStatuses(t *testing.T) {
 	t.Run("23_get_200_put_200_delete_204", func(t *testing.T) {
 		e := start(t, nil)
 		c := e.mustRegister(t, ccMetadata)
@@ -90,7 +90,7 @@ func TestChecklist23ManagementStatuses(t *testing.T) {
 	})
 }
 
-func TestChecklist24PutReplaces(t *testing.T) {
+func checklist24PutReplaces(t *testing.T) {
 	e := start(t, nil)
 	for _, tc := range []struct {
 		name  string
@@ -144,7 +144,7 @@ func TestChecklist24PutReplaces(t *testing.T) {
 	}
 }
 
-func TestChecklist25DeleteInvalidatesEverything(t *testing.T) {
+func checklist25DeleteInvalidatesEverything(t *testing.T) {
 	t.Run("25_delete_invalidates_id_secret_token_and_tokens", func(t *testing.T) {
 		e := start(t, nil)
 		c := e.mustRegister(t, ccMetadata)
@@ -166,7 +166,7 @@ func TestChecklist25DeleteInvalidatesEverything(t *testing.T) {
 	})
 }
 
-func TestChecklist26Rotation(t *testing.T) {
+func checklist26Rotation(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
 		rat, secret  Rotation
@@ -216,7 +216,7 @@ func TestChecklist26Rotation(t *testing.T) {
 	}
 }
 
-func TestChecklist27TokenEndpoint(t *testing.T) {
+func checklist27TokenEndpoint(t *testing.T) {
 	const oddSecret = "s3cr:t+with%/spaces é"
 	e := start(t, func(c *Config) {
 		c.Clients = append(c.Clients, ClientConfig{ClientID: "odd id:1", ClientSecret: oddSecret, Scope: "dcr", GrantTypes: []string{"client_credentials"}})
@@ -291,7 +291,7 @@ func TestChecklist27TokenEndpoint(t *testing.T) {
 	})
 }
 
-func TestChecklist27CodeAndRefresh(t *testing.T) {
+func checklist27CodeAndRefresh(t *testing.T) {
 	const cb = "http://127.0.0.1:4000/callback"
 	t.Run("27_authorization_code_pkce_and_rotating_refresh", func(t *testing.T) {
 		e := start(t, nil)
@@ -350,7 +350,7 @@ func TestChecklist27CodeAndRefresh(t *testing.T) {
 	})
 }
 
-func TestChecklist27AuthorizationErrors(t *testing.T) {
+func checklist27AuthorizationErrors(t *testing.T) {
 	const cb = "http://127.0.0.1:4000/callback"
 	e := start(t, nil)
 	for _, tc := range []struct {
@@ -387,7 +387,7 @@ func TestChecklist27AuthorizationErrors(t *testing.T) {
 	}
 }
 
-func TestChecklist28LoginAndSSO(t *testing.T) {
+func checklist28LoginAndSSO(t *testing.T) {
 	const cb = "http://127.0.0.1:4000/callback"
 	t.Run("28_session_cookie_attributes_and_silent_second_login", func(t *testing.T) {
 		e := start(t, nil)
@@ -488,7 +488,7 @@ func httptestRequest() *http.Request {
 	return r
 }
 
-func TestChecklist29RevocationIntrospection(t *testing.T) {
+func checklist29RevocationIntrospection(t *testing.T) {
 	e := start(t, nil)
 	boot := e.cfg.Clients[0]
 	introspect := func(tok string) map[string]any {
@@ -551,7 +551,7 @@ func TestChecklist29RevocationIntrospection(t *testing.T) {
 	})
 }
 
-func TestChecklist27DeviceGrant(t *testing.T) {
+func checklist27DeviceGrant(t *testing.T) {
 	start := func(t *testing.T) (*env, map[string]any) {
 		e := start(t, nil)
 		r := e.form("/device_authorization", url.Values{"client_id": {DefaultNativeClient}, "scope": {"openid dcr"}}, "", "")

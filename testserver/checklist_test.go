@@ -41,9 +41,13 @@ func getJSON(t *testing.T, e *env, u string) resp {
 	return e.do(req)
 }
 
-func TestChecklist01DiscoveryBothWellKnowns(t *testing.T) {
+func checklist01DiscoveryBothWellKnowns(t *testing.T) {
 	for _, path := range []string{"", "/tenant/a"} {
-		t.Run("01_discovery_issuer_path_"+strings.ReplaceAll(strings.Trim(path, "/"), "/", "_"), func(t *testing.T) {
+		name := "01_discovery_issuer_without_path"
+		if path != "" {
+			name = "01_discovery_issuer_with_path"
+		}
+		t.Run(name, func(t *testing.T) {
 			var base string
 			e := start(t, func(c *Config) { base = c.Issuer; c.Issuer += path })
 			for _, u := range []string{base + "/.well-known/oauth-authorization-server" + path, base + path + "/.well-known/openid-configuration"} {
@@ -71,7 +75,7 @@ func TestChecklist01DiscoveryBothWellKnowns(t *testing.T) {
 	})
 }
 
-func TestChecklist02RegistrationEndpointAdvertised(t *testing.T) {
+func checklist02RegistrationEndpointAdvertised(t *testing.T) {
 	for _, tc := range []struct {
 		mode       Mode
 		advertised bool
@@ -104,7 +108,7 @@ func TestChecklist02RegistrationEndpointAdvertised(t *testing.T) {
 	}
 }
 
-func TestChecklist03MetadataFields(t *testing.T) {
+func checklist03MetadataFields(t *testing.T) {
 	t.Run("03_required_fields_present_empty_arrays_omitted", func(t *testing.T) {
 		e := start(t, nil)
 		r := getJSON(t, e, e.url("/.well-known/oauth-authorization-server"))
@@ -130,7 +134,7 @@ func TestChecklist03MetadataFields(t *testing.T) {
 	})
 }
 
-func TestChecklist04JSONObjectOnly(t *testing.T) {
+func checklist04JSONObjectOnly(t *testing.T) {
 	big := `{"client_name":"` + strings.Repeat("a", 70<<10) + `","redirect_uris":["https://a.example/cb"]}`
 	for _, tc := range []struct {
 		name, ct, body string
@@ -164,7 +168,7 @@ func TestChecklist04JSONObjectOnly(t *testing.T) {
 	}
 }
 
-func TestChecklist05OpenMode(t *testing.T) {
+func checklist05OpenMode(t *testing.T) {
 	t.Run("05_open_mode_without_token", func(t *testing.T) {
 		e := start(t, func(c *Config) { c.Registration = ModeOpen })
 		r := e.jsonReq(http.MethodPost, "/register", "", map[string]any{"redirect_uris": []string{"https://app.example/cb"}})
@@ -174,7 +178,7 @@ func TestChecklist05OpenMode(t *testing.T) {
 	})
 }
 
-func TestChecklist06InitialAccessToken(t *testing.T) {
+func checklist06InitialAccessToken(t *testing.T) {
 	md := map[string]any{"redirect_uris": []string{"https://app.example/cb"}}
 	type result struct {
 		Status int
@@ -235,7 +239,7 @@ func TestChecklist06InitialAccessToken(t *testing.T) {
 	})
 }
 
-func TestChecklist07InitialTokenUses(t *testing.T) {
+func checklist07InitialTokenUses(t *testing.T) {
 	md := map[string]any{"redirect_uris": []string{"https://app.example/cb"}}
 	for _, tc := range []struct {
 		name string
@@ -260,7 +264,7 @@ func TestChecklist07InitialTokenUses(t *testing.T) {
 	}
 }
 
-func TestChecklist08UnknownMetadata(t *testing.T) {
+func checklist08UnknownMetadata(t *testing.T) {
 	t.Run("08_unknown_ignored_vendor_echoed", func(t *testing.T) {
 		e := start(t, nil)
 		r := e.register(map[string]any{
@@ -297,7 +301,7 @@ func regFields(b map[string]any) map[string]any {
 	return out
 }
 
-func TestChecklist09Defaults(t *testing.T) {
+func checklist09Defaults(t *testing.T) {
 	t.Run("09_defaults_applied_and_echoed", func(t *testing.T) {
 		e := start(t, nil)
 		r := e.register(map[string]any{"redirect_uris": []string{"https://app.example/cb"}})
@@ -313,7 +317,7 @@ func TestChecklist09Defaults(t *testing.T) {
 	})
 }
 
-func TestChecklist10GrantResponseAgreement(t *testing.T) {
+func checklist10GrantResponseAgreement(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		md   map[string]any
@@ -335,7 +339,7 @@ func TestChecklist10GrantResponseAgreement(t *testing.T) {
 	}
 }
 
-func TestChecklist11RedirectURIValidation(t *testing.T) {
+func checklist11RedirectURIValidation(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		uris []string
@@ -369,7 +373,7 @@ func TestChecklist11RedirectURIValidation(t *testing.T) {
 	}
 }
 
-func TestChecklist12RedirectMatching(t *testing.T) {
+func checklist12RedirectMatching(t *testing.T) {
 	e := start(t, func(c *Config) { c.Registration = ModeOpen })
 	reg := e.register(map[string]any{
 		"token_endpoint_auth_method": "none",
@@ -410,7 +414,7 @@ func TestChecklist12RedirectMatching(t *testing.T) {
 	}
 }
 
-func TestChecklist13JWKSAndJWKSURI(t *testing.T) {
+func checklist13JWKSAndJWKSURI(t *testing.T) {
 	t.Run("13_jwks_and_jwks_uri_together", func(t *testing.T) {
 		e := start(t, nil)
 		r := e.register(map[string]any{"grant_types": []string{"client_credentials"}, "jwks_uri": "https://a.example/jwks", "jwks": map[string]any{"keys": []any{}}})
@@ -420,7 +424,7 @@ func TestChecklist13JWKSAndJWKSURI(t *testing.T) {
 	})
 }
 
-func TestChecklist14ServerMakesCredentials(t *testing.T) {
+func checklist14ServerMakesCredentials(t *testing.T) {
 	t.Run("14_client_secret_ignored_and_unique", func(t *testing.T) {
 		e := start(t, nil)
 		seen := map[string]bool{}
@@ -444,7 +448,7 @@ func TestChecklist14ServerMakesCredentials(t *testing.T) {
 	})
 }
 
-func TestChecklist15LanguageTags(t *testing.T) {
+func checklist15LanguageTags(t *testing.T) {
 	t.Run("15_language_tagged_fields_echoed", func(t *testing.T) {
 		e := start(t, nil)
 		md := map[string]any{"grant_types": []string{"client_credentials"}, "client_name": "App",
@@ -471,7 +475,7 @@ func hs256(t *testing.T, secret string, claims map[string]any) string {
 	return in + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-func TestChecklist16SoftwareStatement(t *testing.T) {
+func checklist16SoftwareStatement(t *testing.T) {
 	good := hs256(t, "k1", map[string]any{"iss": "https://vendor.example", "software_id": "app-1", "client_name": "From statement"})
 	for _, tc := range []struct {
 		name string
@@ -500,7 +504,7 @@ func TestChecklist16SoftwareStatement(t *testing.T) {
 	}
 }
 
-func TestChecklist17Templates(t *testing.T) {
+func checklist17Templates(t *testing.T) {
 	t.Run("17_instance_inherits_template_own_credentials", func(t *testing.T) {
 		e := start(t, nil)
 		r := e.register(map[string]any{"software_id": DefaultTemplate, "client_name": "ignored", "redirect_uris": []string{"https://ignored.example/cb"}})
@@ -553,7 +557,7 @@ func TestChecklist17Templates(t *testing.T) {
 	})
 }
 
-func TestChecklist18ResponseHeaders(t *testing.T) {
+func checklist18ResponseHeaders(t *testing.T) {
 	t.Run("18_201_json_no_store_no_cache", func(t *testing.T) {
 		e := start(t, nil)
 		r := e.register(map[string]any{"grant_types": []string{"client_credentials"}})
@@ -564,7 +568,7 @@ func TestChecklist18ResponseHeaders(t *testing.T) {
 	})
 }
 
-func TestChecklist19ResponseFields(t *testing.T) {
+func checklist19ResponseFields(t *testing.T) {
 	t.Run("19_confidential_fields", func(t *testing.T) {
 		e := start(t, nil)
 		r := e.register(map[string]any{"grant_types": []string{"client_credentials"}})
@@ -594,7 +598,7 @@ func TestChecklist19ResponseFields(t *testing.T) {
 	})
 }
 
-func TestChecklist20ErrorFormat(t *testing.T) {
+func checklist20ErrorFormat(t *testing.T) {
 	t.Run("20_error_and_description", func(t *testing.T) {
 		e := start(t, nil)
 		r := e.register(map[string]any{"redirect_uris": []string{"javascript:x"}})
@@ -602,4 +606,41 @@ func TestChecklist20ErrorFormat(t *testing.T) {
 			t.Errorf("got %d %s", r.Status, r.Raw)
 		}
 	})
+}
+
+// TestChecklist runs one subtest per behaviour of the S lines of RFC-CHECKLIST.md, named
+// after the line: TestChecklist/06_no_credentials_401_bearer_realm.
+func TestChecklist(t *testing.T) {
+	checklist01DiscoveryBothWellKnowns(t)
+	checklist02RegistrationEndpointAdvertised(t)
+	checklist03MetadataFields(t)
+	checklist04JSONObjectOnly(t)
+	checklist05OpenMode(t)
+	checklist06InitialAccessToken(t)
+	checklist07InitialTokenUses(t)
+	checklist08UnknownMetadata(t)
+	checklist09Defaults(t)
+	checklist10GrantResponseAgreement(t)
+	checklist11RedirectURIValidation(t)
+	checklist12RedirectMatching(t)
+	checklist13JWKSAndJWKSURI(t)
+	checklist14ServerMakesCredentials(t)
+	checklist15LanguageTags(t)
+	checklist16SoftwareStatement(t)
+	checklist17Templates(t)
+	checklist18ResponseHeaders(t)
+	checklist19ResponseFields(t)
+	checklist20ErrorFormat(t)
+	checklist21ManagementNeedsToken(t)
+	checklist22TokenOnOtherClientRevoked(t)
+	checklist23ManagementStatuses(t)
+	checklist24PutReplaces(t)
+	checklist25DeleteInvalidatesEverything(t)
+	checklist26Rotation(t)
+	checklist27AuthorizationErrors(t)
+	checklist27CodeAndRefresh(t)
+	checklist27DeviceGrant(t)
+	checklist27TokenEndpoint(t)
+	checklist28LoginAndSSO(t)
+	checklist29RevocationIntrospection(t)
 }

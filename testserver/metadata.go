@@ -551,6 +551,13 @@ func (v *validator) semantics(m *metadata) error {
 			return err
 		}
 	}
+	if raw, ok := m.Fields["id_token_signed_response_alg"]; ok {
+		var alg string
+		json.Unmarshal(raw, &alg)
+		if alg != "RS256" {
+			return badRequest(errInvalidClientMetadata, "id_token_signed_response_alg %q is not supported: this server signs ID tokens with RS256", alg)
+		}
+	}
 	if at, ok := m.Fields["application_type"]; ok {
 		var s string
 		json.Unmarshal(at, &s)
