@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
@@ -100,4 +101,31 @@ func TestVerboseTraceHasNoSecrets(t *testing.T) {
 			t.Errorf("trace lacks %q", want)
 		}
 	}
+}
+
+// FuzzTraceRedaction: whatever a secret looks like, the trace of a JSON or form body that
+// carries it never shows it.
+func FuzzTraceRedaction(f *testing.F) {
+	f.Add("S3CRET-value_1", "client_secret")
+	f.Add(`"quoted" \ and \u00e9`, "registration_access_token")
+	f.Add("a&b=c", "code")
+	f.Fuzz(func(t *testing.T, secret, member string) {
+		if !sensitiveNames[member] || len(secret) < 6 {
+			t.Skip()
+		}
+		jsonBody, _ := json.Marshal(map[string]any{member: secret, "client_name": "n", "nested": map[string]string{member: secret}})
+		formBody := url.Values{member: {secret}, "grant_type": {"x"}}.Encode()
+		encJSON, _ := json.Marshal(secret)
+		forms := []string{strings.Trim(string(encJSON), `"`), url.QueryEscape(secret)}
+		for _, c := range []struct{ ct, body string }{{"application/json", string(jsonBody)}, {"application/x-www-form-urlencoded", formBody}} {
+			var b, skeleton strings.Builder
+			writeBody(&b, "> ", c.ct, []byte(c.body))
+			writeBody(&skeleton, "> ", c.ct, []byte(strings.ReplaceAll(c.body, forms[0], "")))
+			for _, enc := range forms {
+				if enc != "" && strings.Contains(b.String(), enc) && !strings.Contains(skeleton.String(), enc) {
+					t.Fatalf("the %s secret shows in the trace of a %s body", member, c.ct)
+				}
+			}
+		}
+	})
 }
