@@ -3,6 +3,8 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -94,7 +96,7 @@ func (o initialTokenOptions) get(ctx context.Context, g *GlobalOptions, issuer s
 		return "", usageErrorf("no client id for the initial token: give --client-id ID (the server's bootstrap client, e.g. \"bootstrap\" for dcrctl serve)")
 	}
 	if o.ClientSecretFile == "" {
-		o.ClientSecretFile = p.ClientSecretFile
+		o.ClientSecretFile = expandHome(g.IO, p.ClientSecretFile)
 	}
 	secret, err := readSecret(g.IO, "client secret", o.ClientSecretFile, "DCRCTL_CLIENT_SECRET")
 	if err != nil {
@@ -131,4 +133,21 @@ func (o initialTokenOptions) get(ctx context.Context, g *GlobalOptions, issuer s
 		return "", fmt.Errorf("getting the initial access token: %w", err)
 	}
 	return tok.AccessToken, nil
+}
+
+// expandHome expands a leading "~/" in a path from the config file (a shell would have done
+// it for a flag).
+func expandHome(ios *IOStreams, p string) string {
+	rest, ok := strings.CutPrefix(p, "~/")
+	if !ok {
+		return p
+	}
+	home := ios.getenv("HOME")
+	if home == "" {
+		var err error
+		if home, err = os.UserHomeDir(); err != nil {
+			return p
+		}
+	}
+	return filepath.Join(home, rest)
 }
