@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"database/sql"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -35,13 +36,20 @@ func normalizeUserCode(s string) string {
 }
 
 func (s *Server) newUserCode() string {
-	raw := []byte(randomString(s.rand, 8))
 	out := make([]byte, 0, 9)
-	for i, c := range raw[:8] {
-		if i == 4 {
+	var b [1]byte
+	for len(out) < 9 {
+		if len(out) == 4 {
 			out = append(out, '-')
+			continue
 		}
-		out = append(out, userCodeAlphabet[int(c)%len(userCodeAlphabet)])
+		if _, err := io.ReadFull(s.rand, b[:]); err != nil {
+			panic("testserver: random source failed: " + err.Error())
+		}
+		if int(b[0]) >= 256/len(userCodeAlphabet)*len(userCodeAlphabet) {
+			continue // rejection sampling: no bias
+		}
+		out = append(out, userCodeAlphabet[int(b[0])%len(userCodeAlphabet)])
 	}
 	return string(out)
 }
