@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -270,7 +272,10 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 		}
 		cfg.Issuer = scheme + "://" + a.String()
 	}
-	cfg.Logger = serveLogger(opts.IO.ErrOut, opts.LogFormat)
+	// The request log is buffered (one write per burst, not per request) and flushed often.
+	logw := newFlushWriter(opts.IO.ErrOut, 200*time.Millisecond)
+	defer logw.Close()
+	cfg.Logger = serveLogger(logw, opts.LogFormat)
 
 	srv, err := testserver.New(cfg)
 	if err != nil {
@@ -316,6 +321,7 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
+	logw.Flush()
 	fmt.Fprintln(opts.IO.ErrOut, "dcrctl serve: shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -424,4 +430,55 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// flushWriter buffers writes to w and flushes them every interval and on Flush and Close.
+type flushWriter struct {
+	mu   sync.Mutex
+	bw   *bufio.Writer
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newFlushWriter(w io.Writer, every time.Duration) *flushWriter {
+	f := &flushWriter{bw: bufio.NewWriterSize(w, 32<<10), stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-f.stop:
+				return
+			case <-t.C:
+				f.Flush()
+			}
+		}
+	}()
+	return f
+}
+
+func (f *flushWriter) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.bw.Write(p)
+}
+
+// Flush writes out what is buffered.
+func (f *flushWriter) Flush() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.bw.Flush()
+}
+
+// Close stops the flusher and flushes.
+func (f *flushWriter) Close() error {
+	select {
+	case <-f.stop:
+	default:
+		close(f.stop)
+		<-f.done
+	}
+	f.Flush()
+	return nil
 }
