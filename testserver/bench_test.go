@@ -30,6 +30,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -117,6 +118,10 @@ type loadResult struct {
 	lat     []time.Duration // sorted
 	failed  int
 	first   string // the first failure: status and OAuth error code only, never a body
+	// idle and avail are the Go scheduler's idle and total available CPU seconds during the
+	// run (runtime/metrics): idle/avail is the share of the process's GOMAXPROCS that had
+	// nothing to run — the server waiting rather than working.
+	idle, avail float64
 }
 
 func (r *loadResult) add(o loadResult) {
@@ -124,6 +129,8 @@ func (r *loadResult) add(o loadResult) {
 	r.elapsed += o.elapsed
 	r.lat = append(r.lat, o.lat...)
 	r.failed += o.failed
+	r.idle += o.idle
+	r.avail += o.avail
 	if r.first == "" {
 		r.first = o.first
 	}
@@ -131,6 +138,24 @@ func (r *loadResult) add(o loadResult) {
 }
 
 func (r loadResult) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
+
+// idlePct is the share of available CPU the process left idle during the run, in percent.
+func (r loadResult) idlePct() float64 {
+	if r.avail == 0 {
+		return 0
+	}
+	return 100 * r.idle / r.avail
+}
+
+// cpuSeconds reads the scheduler's idle and total available CPU time.
+func cpuSeconds() (idle, avail float64) {
+	s := []metrics.Sample{{Name: "/cpu/classes/idle:cpu-seconds"}, {Name: "/cpu/classes/total:cpu-seconds"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64 || s[1].Value.Kind() != metrics.KindFloat64 {
+		return 0, 0
+	}
+	return s[0].Value.Float64(), s[1].Value.Float64()
+}
 
 func (r loadResult) pct(p float64) time.Duration {
 	if len(r.lat) == 0 {
@@ -149,6 +174,7 @@ func (t *loadTarget) run(n int, mk func(worker int) *http.Request, want int) loa
 	var firstOnce sync.Once
 	var first string
 	var wg sync.WaitGroup
+	idle0, avail0 := cpuSeconds()
 	start := time.Now()
 	for w := range loadConns {
 		wg.Add(1)
@@ -179,6 +205,8 @@ func (t *loadTarget) run(n int, mk func(worker int) *http.Request, want int) loa
 	}
 	wg.Wait()
 	r := loadResult{n: n, elapsed: time.Since(start), failed: int(failed.Load()), first: first}
+	idle1, avail1 := cpuSeconds()
+	r.idle, r.avail = idle1-idle0, avail1-avail0
 	for _, l := range lats {
 		r.lat = append(r.lat, l...)
 	}
@@ -192,6 +220,7 @@ func (t *loadTarget) run(n int, mk func(worker int) *http.Request, want int) loa
 // requests, each with the client's timeout.
 func (t *loadTarget) runAt(n int, perSecond float64, mk func(worker int) *http.Request, want int) loadResult {
 	due := make(chan time.Time, n)
+	idle0, avail0 := cpuSeconds()
 	start := time.Now()
 	interval := time.Duration(float64(time.Second) / perSecond)
 	go func() {
@@ -231,6 +260,8 @@ func (t *loadTarget) runAt(n int, perSecond float64, mk func(worker int) *http.R
 	}
 	wg.Wait()
 	r := loadResult{n: n, elapsed: time.Since(start), failed: int(failed.Load()), first: first}
+	idle1, avail1 := cpuSeconds()
+	r.idle, r.avail = idle1-idle0, avail1-avail0
 	for _, l := range lats {
 		r.lat = append(r.lat, l...)
 	}
@@ -473,6 +504,8 @@ func report(b *testing.B, unit string, srv, base loadResult, ratioTarget float64
 	b.ReportMetric(ms(srv.pct(0.50)), "p50-ms")
 	b.ReportMetric(ms(srv.pct(0.99)), "p99-ms")
 	b.ReportMetric(ms(base.pct(0.99)), "baseline-p99-ms")
+	b.ReportMetric(srv.idlePct(), "idle-%")
+	b.ReportMetric(base.idlePct(), "baseline-idle-%")
 	checkFailures(b, srv, base)
 	if r := srv.rate() / base.rate(); srv.n >= 100 && r < ratioTarget {
 		b.Logf("below target: %.2f× baseline (target ≥ %.1f×)", r, ratioTarget)
