@@ -266,14 +266,14 @@ func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, e *redire
 
 // newCode stores an authorization code (RFC 6749 §4.1.2: short-lived, single use).
 func (s *Server) newCode(ctx context.Context, ar *authRequest, user string, authTime int64) (string, error) {
-	code := s.secret()
+	code := s.newToken()
 	g := userGrant{Subject: user, AuthTime: authTime, Nonce: ar.nonce, RedirectURI: ar.redirectURI,
 		SentRedirect: ar.sentRedirect, Challenge: ar.challenge}
 	data, _ := json.Marshal(g)
 	now := s.now()
 	row := &tokenRow{Kind: kindCode, ClientID: ar.client.ID, GrantID: newGrantID(s), Subject: user, Scope: ar.scope,
 		Origin: originUser, IssuedAt: now.Unix(), ExpiresAt: now.Add(s.lt.Code).Unix(), Data: string(data)}
-	h := hashOf(code)
+	h := tokenKey(code)
 	return code, s.store.write(false, func(ctx context.Context, tx *sql.Tx) error { return s.store.putToken(ctx, tx, h, row) })
 }
 
@@ -283,7 +283,7 @@ func (s *Server) authorizationCode(ctx context.Context, c *client, form url.Valu
 	if code == "" {
 		return nil, badRequest("invalid_request", "code is missing")
 	}
-	h := hashOf(code)
+	h := tokenKey(code)
 	var resp *tokenResponse
 	var reused []byte
 	err := s.store.withTx(ctx, func(tx *sql.Tx) error {
@@ -355,7 +355,7 @@ func (s *Server) refresh(ctx context.Context, c *client, form url.Values) (*toke
 	if rt == "" {
 		return nil, badRequest("invalid_request", "refresh_token is missing")
 	}
-	h := hashOf(rt)
+	h := tokenKey(rt)
 	var resp *tokenResponse
 	var reused []byte
 	err := s.store.withTx(ctx, func(tx *sql.Tx) error {

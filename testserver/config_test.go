@@ -160,8 +160,8 @@ func TestSweepDeletesExpired(t *testing.T) {
 	}
 	var n int
 	e.srv.store.r.QueryRow(`SELECT count(*) FROM tokens`).Scan(&n)
-	oldRow, _ := e.srv.store.token(t.Context(), hashOf(old))
-	freshRow, _ := e.srv.store.token(t.Context(), hashOf(fresh))
+	oldRow, _ := e.srv.store.token(t.Context(), tokenKey(old))
+	freshRow, _ := e.srv.store.token(t.Context(), tokenKey(fresh))
 	if got := [3]any{n, oldRow == nil, freshRow != nil}; got != [3]any{1, true, true} {
 		t.Errorf("[rows, old gone, fresh kept] = %v", got)
 	}

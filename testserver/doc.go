@@ -24,7 +24,10 @@
 //
 // # Access tokens
 //
-// Access tokens are opaque: 256 random bits, base64url, stored as a SHA-256 hash. Opaque
+// Access tokens are opaque: a 64-bit time-ordered sequence number and 256 random bits, in
+// URL-safe base64 (54 characters), stored under the sequence number and the token's SHA-256
+// hash (so new tokens append to the database's B-tree). Refresh tokens and codes look the
+// same. Client ids are a sequence number and 64 random bits (22 characters). Opaque
 // tokens make revocation immediate everywhere (the server looks every token up), keep the
 // client credentials grant cheap (no RSA signature per token), and are what RFC 7662
 // introspection is for. An access token with scope "dcr" is also an initial access token

@@ -41,7 +41,7 @@ func (s *Server) initialToken(r *http.Request) ([]byte, *tokenRow, error) {
 	if e != nil {
 		return nil, nil, e
 	}
-	h := hashOf(tok)
+	h := tokenKey(tok)
 	row, err := s.initialTokenRow(r.Context(), h)
 	if err != nil {
 		return nil, nil, err
@@ -192,7 +192,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) (map[string]js
 	if err != nil {
 		return nil, err
 	}
-	row := &clientRow{ID: randomString(s.rand, 16), IssuedAt: s.now().Unix()}
+	row := &clientRow{ID: s.newClientID(), IssuedAt: s.now().Unix()}
 	if trow != nil {
 		row.Owner = trow.ClientID
 	}

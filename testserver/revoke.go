@@ -32,7 +32,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("invalid_request", "token is missing: send the access or refresh token to revoke")
 	}
 	ctx := r.Context()
-	h := hashOf(tok)
+	h := tokenKey(tok)
 	defer s.tokCache.invalidate(string(h)) // after the commit
 	return s.store.withTx(ctx, func(tx *sql.Tx) error {
 		// The hint (token_type_hint) only speeds up other servers' searches; one lookup
@@ -81,7 +81,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (map[string]
 	if tok == "" {
 		return nil, badRequest("invalid_request", "token is missing: send the token to introspect")
 	}
-	row, err := s.store.token(r.Context(), hashOf(tok))
+	row, err := s.store.token(r.Context(), tokenKey(tok))
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, e)
 		return
 	}
-	row, err := s.store.token(r.Context(), hashOf(tok))
+	row, err := s.store.token(r.Context(), tokenKey(tok))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"database/sql"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -471,6 +473,57 @@ func randomString(r io.Reader, n int) string {
 }
 
 func (s *Server) secret() string { return newSecret(s.rand) }
+
+// sortable is base64 with its alphabet in ASCII order, so that encoded strings sort like the
+// bytes they encode.
+var sortable = base64.NewEncoding("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz").WithPadding(base64.NoPadding)
+
+var lastSeq atomic.Uint64
+
+// nextSeq is a strictly increasing, time-based sequence number.
+func nextSeq() uint64 {
+	for {
+		old := lastSeq.Load()
+		n := uint64(time.Now().UnixNano())
+		if n <= old {
+			n = old + 1
+		}
+		if lastSeq.CompareAndSwap(old, n) {
+			return n
+		}
+	}
+}
+
+func (s *Server) sequenced(random int) string {
+	b := make([]byte, 8+random)
+	binary.BigEndian.PutUint64(b, nextSeq())
+	if _, err := io.ReadFull(s.rand, b[8:]); err != nil {
+		panic("testserver: random source failed: " + err.Error())
+	}
+	return sortable.EncodeToString(b)
+}
+
+// newClientID is 64 bits of sequence and 64 random bits: unique, and new clients land at the
+// end of the clients B-tree instead of on a random page (cheaper commits).
+func (s *Server) newClientID() string { return s.sequenced(8) }
+
+// newToken is an access or refresh token or a code: 64 bits of sequence and 256 random bits.
+// It is stored under tokenKey.
+func (s *Server) newToken() string { return s.sequenced(32) }
+
+// tokenKey is the stored key of a token: its sequence prefix (not secret) and the SHA-256 of
+// the whole token, so that new tokens are appended to the B-tree.
+func tokenKey(tok string) []byte {
+	h := sha256.Sum256([]byte(tok))
+	if len(tok) != 54 {
+		return h[:]
+	}
+	raw, err := sortable.DecodeString(tok)
+	if err != nil || len(raw) != 40 {
+		return h[:]
+	}
+	return append(raw[:8:8], h[:]...)
+}
 
 // hashOf is the stored form of a secret. SHA-256 without salt is right for 256-bit random
 // values: there is nothing to brute-force, and it keeps lookups indexable.

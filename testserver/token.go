@@ -129,14 +129,14 @@ func (s *Server) clientCredentials(ctx context.Context, c *client, scope string)
 // If the scope includes "dcr" it is also an initial access token with the configured uses.
 func (s *Server) newAccessToken(ctx context.Context, tx *sql.Tx, clientID string, grantID []byte, subject, scope string, origin int) (string, int64, error) {
 	now := s.now()
-	tok := s.secret()
+	tok := s.newToken()
 	var uses int64
 	if hasScope(scope, "dcr") {
 		uses = s.uses
 	}
 	row := &tokenRow{Kind: kindAccess, ClientID: clientID, GrantID: grantID, Subject: subject, Scope: scope, Origin: origin,
 		IssuedAt: now.Unix(), ExpiresAt: now.Add(s.lt.AccessToken).Unix(), Uses: uses}
-	h := hashOf(tok)
+	h := tokenKey(tok)
 	var err error
 	if tx != nil {
 		err = s.store.putToken(ctx, tx, h, row)
@@ -169,12 +169,12 @@ func (s *Server) issueUserTokens(ctx context.Context, tx *sql.Tx, c *client, gra
 	}
 	resp := &tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: exp, Scope: scope}
 	if c.md.has("refresh_token") {
-		rt := s.secret()
+		rt := s.newToken()
 		data, _ := json.Marshal(userGrant{Subject: g.Subject, AuthTime: g.AuthTime})
 		now := s.now()
 		row := &tokenRow{Kind: kindRefresh, ClientID: c.ID, GrantID: grantID, Subject: g.Subject, Scope: scope, Origin: originUser,
 			IssuedAt: now.Unix(), ExpiresAt: now.Add(s.lt.RefreshToken).Unix(), Data: string(data)}
-		if err := s.store.putToken(ctx, tx, hashOf(rt), row); err != nil {
+		if err := s.store.putToken(ctx, tx, tokenKey(rt), row); err != nil {
 			return nil, err
 		}
 		resp.RefreshToken = rt
