@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"regexp"
+	"sync"
 	"testing"
 
 	"github.com/dcrctl/dcrctl/flows/flowstest"
@@ -19,14 +20,23 @@ func TestUserAuthenticatedRegistrationThenSilentLogin(t *testing.T) {
 	s := startCLIServer(t, func(c *testserver.Config) { c.Registration = testserver.ModeUser })
 	g, out, _ := testGlobals(t, s.cfg.Issuer)
 	b := flowstest.New(testserver.DefaultUser, testserver.DefaultUserPassword)
+	// The login ends when the redirect reaches dcrctl, possibly before the browser has
+	// finished recording its visit: wait for the browser before counting its login pages.
+	var wg sync.WaitGroup
+	open := func(u string) error {
+		wg.Add(1)
+		defer wg.Done()
+		return b.Open(u)
+	}
 	mem := keystore.NewMemory()
 	ctx := context.Background()
 
 	err := registerRun(ctx, &registerOptions{G: g, Store: mem, Template: testserver.DefaultTemplate, Name: "app",
-		Token: initialTokenOptions{Login: true, ClientID: testserver.DefaultNativeClient, Scopes: []string{"dcr"}, OpenURL: b.Open}})
+		Token: initialTokenOptions{Login: true, ClientID: testserver.DefaultNativeClient, Scopes: []string{"dcr"}, OpenURL: open}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	wg.Wait()
 	if n := b.LoginPages(); n != 1 {
 		t.Fatalf("login pages after the registration login: %d, want 1", n)
 	}
@@ -49,10 +59,11 @@ func TestUserAuthenticatedRegistrationThenSilentLogin(t *testing.T) {
 			out.b.Reset()
 			out.mu.Unlock()
 			err := loginRun(ctx, &loginOptions{manageOptions: manageOptions{G: g, Name: "app", Store: mem},
-				Browser: true, ForceLogin: tc.force, OpenURL: b.Open})
+				Browser: true, ForceLogin: tc.force, OpenURL: open})
 			if err != nil {
 				t.Fatal(err)
 			}
+			wg.Wait()
 			if n := b.LoginPages(); n != tc.wantPages {
 				t.Errorf("login pages in all: %d, want %d", n, tc.wantPages)
 			}
