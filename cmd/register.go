@@ -92,8 +92,11 @@ recovery file (mode 0600) whose path the error names.`,
 	return c
 }
 
-// responseOnlyMembers are members of a client information response that a request must not
-// carry (RFC 7591 §3.2.1; RFC 7592 §2.2 forbids the last four in an update).
+// responseOnlyMembers are members of a client information response (RFC 7591 §3.2.1) that a
+// request does not carry: the server issues them. RFC 7592 §2.2: "The client MUST NOT include
+// the registration_access_token, registration_client_uri, client_secret_expires_at, or
+// client_id_issued_at fields in the request" (client.Update sends client_id and the secret
+// itself, as §2.2 requires).
 var responseOnlyMembers = []string{"client_id", "client_secret", "client_id_issued_at", "client_secret_expires_at",
 	"registration_access_token", "registration_client_uri"}
 
