@@ -215,7 +215,11 @@ func (v *validator) validate(obj map[string]json.RawMessage) (*metadata, error) 
 				if err := checkStrings(k, raw); err != nil {
 					return nil, err
 				}
-				m.Fields[k] = raw
+				var buf bytes.Buffer
+				if err := json.Compact(&buf, raw); err != nil {
+					return nil, badRequest(errInvalidClientMetadata, "%s is not valid JSON", k)
+				}
+				m.Fields[k] = buf.Bytes()
 				continue
 			default:
 				// RFC 7591 §2: "The authorization server MUST ignore any client metadata sent
@@ -275,7 +279,7 @@ func checkField(k string, kind fieldKind, raw json.RawMessage) (json.RawMessage,
 				return nil, err
 			}
 		}
-		return json.Marshal(s)
+		return raw, nil // a valid JSON string as sent
 	case kStrings, kURLs:
 		var a []string
 		if json.Unmarshal(raw, &a) != nil {

@@ -114,7 +114,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// RFC 7591 §3.2.1: 201 Created, application/json.
-	writeJSON(w, http.StatusCreated, resp)
+	writeRawJSON(w, http.StatusCreated, resp)
 }
 
 // readJSONObject reads a JSON object request body (RFC 7591 §3.1, RFC 7592 §2.2).
@@ -179,7 +179,7 @@ func (s *Server) mayInstantiate(t *tmpl, caller string) bool {
 	return true
 }
 
-func (s *Server) register(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
+func (s *Server) register(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	th, trow, err := s.initialToken(r)
 	if err != nil {
 		return nil, err
@@ -212,11 +212,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) (map[string]js
 		if err != nil {
 			return nil, err
 		}
-		b, err := json.Marshal(md.Fields)
-		if err != nil {
-			return nil, err
-		}
-		row.Metadata = string(b)
+		row.Metadata = string(encodeObject(md.Fields))
 	}
 	var secret string
 	if md.AuthMethod != "none" {
@@ -242,7 +238,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) (map[string]js
 }
 
 // clientInformation is the RFC 7591 §3.2.1 / RFC 7592 §3 response.
-func (s *Server) clientInformation(row *clientRow, md *metadata, secret, rat string) map[string]json.RawMessage {
+func (s *Server) clientInformation(row *clientRow, md *metadata, secret, rat string) []byte {
 	out := make(map[string]json.RawMessage, len(md.Fields)+7)
 	for k, v := range md.Fields {
 		out[k] = v
@@ -261,13 +257,13 @@ func (s *Server) clientInformation(row *clientRow, md *metadata, secret, rat str
 		out["registration_access_token"] = j(rat)
 	}
 	out["registration_client_uri"] = j(s.url(pathRegister + "/" + row.ID))
-	return out
+	return encodeObject(out)
 }
 
 // handleManage is the client configuration endpoint (RFC 7592 §2).
 func (s *Server) handleManage(w http.ResponseWriter, r *http.Request, id string) {
 	var (
-		resp map[string]json.RawMessage
+		resp []byte
 		err  error
 	)
 	switch r.Method {
@@ -284,13 +280,13 @@ func (s *Server) handleManage(w http.ResponseWriter, r *http.Request, id string)
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusNoContent)
 	default:
-		writeJSON(w, http.StatusOK, resp)
+		writeRawJSON(w, http.StatusOK, resp)
 	}
 }
 
 var forbiddenInUpdate = []string{"registration_access_token", "registration_client_uri", "client_secret_expires_at", "client_id_issued_at"}
 
-func (s *Server) manage(w http.ResponseWriter, r *http.Request, id string) (map[string]json.RawMessage, error) {
+func (s *Server) manage(w http.ResponseWriter, r *http.Request, id string) ([]byte, error) {
 	ctx := r.Context()
 	tok, e := bearer(r)
 	if e != nil {
@@ -311,7 +307,7 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request, id string) (map[
 			return nil, err
 		}
 	}
-	var resp map[string]json.RawMessage
+	var resp []byte
 	defer s.cache.invalidate(id) // after the commit below
 	err := s.store.withTx(ctx, func(tx *sql.Tx) error {
 		row, err := s.ratClient(ctx, tx, id, tok)
@@ -487,10 +483,6 @@ func (s *Server) update(c *client, row *clientRow, obj map[string]json.RawMessag
 	if err != nil {
 		return nil, "", err
 	}
-	b, err := json.Marshal(md.Fields)
-	if err != nil {
-		return nil, "", err
-	}
-	row.Metadata = string(b)
+	row.Metadata = string(encodeObject(md.Fields))
 	return md, echo, nil
 }
