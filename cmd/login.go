@@ -107,7 +107,9 @@ func loginAs(ctx context.Context, g *GlobalOptions, opts *loginOptions, issuer s
 			return nil, fmt.Errorf("client %s has no stored secret, which the client credentials grant needs (RFC 6749 §4.4): register a confidential client, or one with redirect URIs for a browser login", reg.ClientID)
 		}
 		if len(scopes) == 0 {
-			return nil, usageErrorf("the registration of %s names no scope: give the scopes to request with --scope", opts.Name)
+			// RFC 6749 §4.4.2: scope is OPTIONAL; a non-nil empty list sends none, so that the
+			// server's default for this client applies (nil would mean flows.DefaultScopes).
+			scopes = []string{}
 		}
 		return flows.ClientCredentials{Issuer: issuer, ClientID: reg.ClientID, ClientSecret: reg.ClientSecret,
 			AuthMethod: reg.TokenEndpointAuthMethod, Scopes: scopes, HTTPClient: hc}.Token(ctx)
