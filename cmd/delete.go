@@ -31,12 +31,7 @@ is already gone (a delete whose answer was lost), --already-gone treats that as 
 		Aliases:           []string{"rm"},
 		Args:              oneName,
 		ValidArgsFunction: completeNames(g),
-		RunE: func(c *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			ctx, cancel := g.Context(c)
-			defer cancel()
-			return deleteRun(ctx, opts)
-		},
+		RunE:              runNamed(g, &opts.Name, func(ctx context.Context) error { return deleteRun(ctx, opts) }),
 	}
 	c.Flags().BoolVar(&opts.Gone, "already-gone", false, "treat 401 Unauthorized from the server as already deleted (RFC 7592 §2.3), then forget it")
 	return c

@@ -22,12 +22,7 @@ to remove it there too, use dcrctl delete NAME instead.`,
 		Example:           `  dcrctl forget my-old-app`,
 		Args:              oneName,
 		ValidArgsFunction: completeNames(g),
-		RunE: func(c *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			ctx, cancel := g.Context(c)
-			defer cancel()
-			return forgetRun(ctx, opts)
-		},
+		RunE:              runNamed(g, &opts.Name, func(ctx context.Context) error { return forgetRun(ctx, opts) }),
 	}
 }
 

@@ -21,12 +21,7 @@ every read: whatever comes back is stored before anything is printed.`,
   dcrctl get my-app -o json | jq .redirect_uris`,
 		Args:              oneName,
 		ValidArgsFunction: completeNames(g),
-		RunE: func(c *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			ctx, cancel := g.Context(c)
-			defer cancel()
-			return getRun(ctx, opts)
-		},
+		RunE:              runNamed(g, &opts.Name, func(ctx context.Context) error { return getRun(ctx, opts) }),
 	}
 	c.Flags().BoolVar(&opts.ShowSecrets, "show-secrets", false, "print the client secret and the registration access token")
 	return c

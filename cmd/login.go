@@ -49,12 +49,7 @@ or CI=true, the browser is opened only with --browser; otherwise the URL is prin
   dcrctl login my-app --scope "openid profile" --force-login`,
 		Args:              oneName,
 		ValidArgsFunction: completeNames(g),
-		RunE: func(c *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			ctx, cancel := g.Context(c)
-			defer cancel()
-			return loginRun(ctx, opts)
-		},
+		RunE:              runNamed(g, &opts.Name, func(ctx context.Context) error { return loginRun(ctx, opts) }),
 	}
 	f := c.Flags()
 	f.StringSliceVar(&opts.Scopes, "scope", nil, "scopes to request (default: the registration's scope)")

@@ -93,6 +93,17 @@ func completeNames(g *GlobalOptions) func(*cobra.Command, []string, string) ([]s
 	}
 }
 
+// runNamed is the RunE of the commands that take one credential name: it stores the name in
+// *name and calls run under the command's context (bounded by --timeout).
+func runNamed(g *GlobalOptions, name *string, run func(context.Context) error) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, args []string) error {
+		*name = args[0]
+		ctx, cancel := g.Context(c)
+		defer cancel()
+		return run(ctx)
+	}
+}
+
 // oneName is the Args check of the commands that take a credential name.
 func oneName(c *cobra.Command, args []string) error {
 	if len(args) != 1 {

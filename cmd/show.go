@@ -23,12 +23,7 @@ dcrctl get NAME for the server's current view.`,
   dcrctl show my-app -o json --show-secrets | jq -r .client_secret`,
 		Args:              oneName,
 		ValidArgsFunction: completeNames(g),
-		RunE: func(c *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			ctx, cancel := g.Context(c)
-			defer cancel()
-			return showRun(ctx, opts)
-		},
+		RunE:              runNamed(g, &opts.Name, func(ctx context.Context) error { return showRun(ctx, opts) }),
 	}
 	c.Flags().BoolVar(&opts.ShowSecrets, "show-secrets", false, "read and print the client secret and the registration access token")
 	return c

@@ -31,12 +31,7 @@ the update, are stored before anything is printed.`,
   dcrctl update my-app -f changes.json`,
 		Args:              oneName,
 		ValidArgsFunction: completeNames(g),
-		RunE: func(c *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			ctx, cancel := g.Context(c)
-			defer cancel()
-			return updateRun(ctx, opts)
-		},
+		RunE:              runNamed(g, &opts.Name, func(ctx context.Context) error { return updateRun(ctx, opts) }),
 	}
 	f := c.Flags()
 	f.StringVarP(&opts.Edits.File, "file", "f", "", `metadata members to change, as a JSON object from FILE ("-" = stdin)`)
