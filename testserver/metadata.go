@@ -230,12 +230,24 @@ func (v *validator) validate(obj map[string]json.RawMessage) (*metadata, error) 
 		if kind == kIgnored {
 			continue
 		}
-		val, err := checkField(k, kind, raw)
+		val, decoded, err := checkField(k, kind, raw)
 		if err != nil {
 			return nil, err
 		}
 		if val != nil {
 			m.Fields[k] = val
+			switch k { // keep what the server acts on, decoded once
+			case "grant_types":
+				m.GrantTypes = decoded.([]string)
+			case "response_types":
+				m.ResponseTypes = decoded.([]string)
+			case "redirect_uris":
+				m.RedirectURIs = decoded.([]string)
+			case "token_endpoint_auth_method":
+				m.AuthMethod = decoded.(string)
+			case "scope":
+				m.Scope = decoded.(string)
+			}
 		}
 	}
 	if stmt != "" {
@@ -258,9 +270,9 @@ func (v *validator) vendor(k string) bool {
 }
 
 // checkField checks one known field and returns its normalised JSON (nil: drop it).
-func checkField(k string, kind fieldKind, raw json.RawMessage) (json.RawMessage, error) {
+func checkField(k string, kind fieldKind, raw json.RawMessage) (json.RawMessage, any, error) {
 	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		return nil, nil // null is the same as omitted
+		return nil, nil, nil // null is the same as omitted
 	}
 	typeErr := func(want string) error {
 		return badRequest(errInvalidClientMetadata, "%s must be %s", k, want)
@@ -269,24 +281,24 @@ func checkField(k string, kind fieldKind, raw json.RawMessage) (json.RawMessage,
 	case kString, kURL:
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
-			return nil, typeErr("a string")
+			return nil, nil, typeErr("a string")
 		}
 		if hasControl(s) {
-			return nil, badRequest(errInvalidClientMetadata, "%s contains a control character (CR, LF, …): remove it", k)
+			return nil, nil, badRequest(errInvalidClientMetadata, "%s contains a control character (CR, LF, …): remove it", k)
 		}
 		if kind == kURL {
 			if err := checkWebURL(k, s); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
-		return raw, nil // a valid JSON string as sent
+		return raw, s, nil // a valid JSON string as sent
 	case kStrings, kURLs:
 		var a []string
 		if json.Unmarshal(raw, &a) != nil {
-			return nil, typeErr("an array of strings")
+			return nil, nil, typeErr("an array of strings")
 		}
 		if len(a) > maxArray {
-			return nil, badRequest(errInvalidClientMetadata, "%s has %d entries; at most %d are accepted", k, len(a), maxArray)
+			return nil, nil, badRequest(errInvalidClientMetadata, "%s has %d entries; at most %d are accepted", k, len(a), maxArray)
 		}
 		for _, s := range a {
 			if hasControl(s) {
@@ -294,41 +306,45 @@ func checkField(k string, kind fieldKind, raw json.RawMessage) (json.RawMessage,
 				if k == "redirect_uris" {
 					code = errInvalidRedirectURI
 				}
-				return nil, badRequest(code, "an entry of %s contains a control character (CR, LF, …): remove it", k)
+				return nil, nil, badRequest(code, "an entry of %s contains a control character (CR, LF, …): remove it", k)
 			}
 			if kind == kURLs {
 				if err := checkWebURL(k, s); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 			}
 		}
 		if a == nil {
 			a = []string{}
 		}
-		return json.Marshal(a)
+		b, err := json.Marshal(a)
+		return b, a, err
 	case kObject:
 		var o map[string]any
 		if json.Unmarshal(raw, &o) != nil {
-			return nil, typeErr("a JSON object")
+			return nil, nil, typeErr("a JSON object")
 		}
 		if err := checkStrings(k, raw); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return json.Marshal(o)
+		b, err := json.Marshal(o)
+		return b, o, err
 	case kNumber:
 		var n float64
 		if json.Unmarshal(raw, &n) != nil || n < 0 {
-			return nil, typeErr("a non-negative number")
+			return nil, nil, typeErr("a non-negative number")
 		}
-		return json.Marshal(n)
+		b, err := json.Marshal(n)
+		return b, n, err
 	case kBool:
 		var b bool
 		if json.Unmarshal(raw, &b) != nil {
-			return nil, typeErr("true or false")
+			return nil, nil, typeErr("true or false")
 		}
-		return json.Marshal(b)
+		out, err := json.Marshal(b)
+		return out, b, err
 	}
-	return nil, nil
+	return nil, nil, nil
 }
 
 // checkStrings rejects control characters in any string inside raw, and arrays over maxArray.
@@ -489,11 +505,6 @@ func validPort(p string) bool {
 
 // semantics applies defaults and checks the relations between fields.
 func (v *validator) semantics(m *metadata) error {
-	get := func(k string, dst any) {
-		if raw, ok := m.Fields[k]; ok {
-			json.Unmarshal(raw, dst)
-		}
-	}
 	var jwks, jwksURI bool
 	_, jwks = m.Fields["jwks"]
 	_, jwksURI = m.Fields["jwks_uri"]
@@ -503,11 +514,6 @@ func (v *validator) semantics(m *metadata) error {
 	}
 	_, hasGrants := m.Fields["grant_types"]
 	_, hasResp := m.Fields["response_types"]
-	get("grant_types", &m.GrantTypes)
-	get("response_types", &m.ResponseTypes)
-	get("token_endpoint_auth_method", &m.AuthMethod)
-	get("redirect_uris", &m.RedirectURIs)
-	get("scope", &m.Scope)
 	switch {
 	case !hasGrants && !hasResp:
 		m.GrantTypes, m.ResponseTypes = []string{"authorization_code"}, []string{"code"}
