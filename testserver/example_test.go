@@ -35,11 +35,11 @@ func ExampleNew() {
 	if err != nil {
 		panic(err)
 	}
-	var tok struct{ AccessToken, Scope string }
-	json.NewDecoder(res.Body).Decode(&struct {
-		AccessToken *string `json:"access_token"`
-		Scope       *string `json:"scope"`
-	}{&tok.AccessToken, &tok.Scope})
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		Scope       string `json:"scope"`
+	}
+	json.NewDecoder(res.Body).Decode(&tok)
 	res.Body.Close()
 
 	req, _ = http.NewRequest(http.MethodPost, cfg.Issuer+"/register", strings.NewReader(`{"software_id":"native-app"}`))
