@@ -429,16 +429,25 @@ func (s *store) writer() {
 func (s *store) commit(batch []*writeJob) {
 	ctx := context.Background()
 	errs := make([]error, len(batch))
+	run := func(j *writeJob, tx *sql.Tx) (err error) {
+		defer func() {
+			// A bug in one job must not kill the writer (every later write would hang).
+			if v := recover(); v != nil {
+				err = fmt.Errorf("write job panicked: %v", v)
+			}
+		}()
+		return j.fn(ctx, tx)
+	}
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		for i, j := range batch {
 			if !j.multi {
-				errs[i] = j.fn(ctx, tx)
+				errs[i] = run(j, tx)
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, `SAVEPOINT job`); err != nil {
 				return err
 			}
-			if errs[i] = j.fn(ctx, tx); errs[i] != nil {
+			if errs[i] = run(j, tx); errs[i] != nil {
 				if _, err := tx.ExecContext(ctx, `ROLLBACK TO job`); err != nil {
 					return err
 				}
