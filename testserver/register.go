@@ -295,14 +295,11 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request, id string) ([]by
 	var obj map[string]json.RawMessage
 	if r.Method == http.MethodPut {
 		var err error
+		// The body is read before the transaction, to keep the transaction short; a body
+		// error is reported only to a caller whose token is valid.
 		if obj, err = readJSONObject(w, r); err != nil {
-			// A body problem is reported after the token check below would be nicer, but
-			// reading the body first keeps the transaction short.
-			if _, ok := err.(*Error); ok {
-				// Check the token first so an unauthenticated caller learns nothing.
-				if aerr := s.checkRAT(ctx, id, tok); aerr != nil {
-					return nil, aerr
-				}
+			if aerr := s.checkRAT(ctx, id, tok); aerr != nil {
+				return nil, aerr
 			}
 			return nil, err
 		}
@@ -356,6 +353,9 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request, id string) ([]by
 			// Becoming confidential: the client needs a secret.
 			secret = s.secret()
 			row.SecretHash = hashOf(secret)
+			if s.lt.ClientSecret > 0 {
+				row.SecretExpiresAt = s.now().Add(s.lt.ClientSecret).Unix()
+			}
 		case secret == "":
 			secret = secretEcho
 		}
