@@ -187,3 +187,18 @@ func TestUserModeRegistrationWithDeviceToken(t *testing.T) {
 		t.Errorf("register with a device-flow token in user mode: %d %v", r.Status, r.Body["error_description"])
 	}
 }
+
+func TestPutChangesConfidentiality(t *testing.T) {
+	e := start(t, nil)
+	pub := e.mustRegister(t, map[string]any{"token_endpoint_auth_method": "none", "redirect_uris": []string{"http://127.0.0.1/cb"}})
+	toConf := e.jsonReq(http.MethodPut, pub.URI, pub.RAT, map[string]any{"client_id": pub.ID, "grant_types": []string{"client_credentials"}})
+	secret := str(toConf.Body["client_secret"])
+	tok := e.form("/token", url.Values{"grant_type": {"client_credentials"}}, pub.ID, secret)
+	toPub := e.jsonReq(http.MethodPut, pub.URI, pub.RAT, map[string]any{"client_id": pub.ID, "token_endpoint_auth_method": "none", "redirect_uris": []string{"http://127.0.0.1/cb"}})
+	_, hasSecret := toPub.Body["client_secret"]
+	_, hasExp := toPub.Body["client_secret_expires_at"]
+	got := []any{toConf.Status, len(secret), tok.Status, toPub.Status, hasSecret, hasExp}
+	if want := []any{200, 43, 200, 200, false, false}; !reflect.DeepEqual(got, want) {
+		t.Errorf("[PUT to confidential, secret length, token, PUT to public, has secret, has expiry] = %v, want %v", got, want)
+	}
+}
