@@ -101,12 +101,19 @@ func TestRestartKeepsEverything(t *testing.T) {
 	secret := e.cfg.Clients[0].ClientSecret
 	c := e.mustRegister(t, ccMetadata)
 	jwks := getJSON(t, e, e.url("/jwks")).Raw
+	inst := e.mustRegister(t, map[string]any{"software_id": DefaultTemplate})
+	callback(t, e.browserLogin(loginParams(DefaultNativeClient, "http://127.0.0.1:1/callback", "openid"), DefaultUser, DefaultUserPassword))
 	e.hs.Close()
 	if err := e.srv.Close(); err != nil {
 		t.Fatal(err)
 	}
 
 	e2 := start(t, mut)
+	e2.hc.Jar = e.hc.Jar // the same browser: its SSO session survives the restart
+	req, _ := http.NewRequest(http.MethodGet, e2.url("/authorize?"+loginParams(inst.ID, "http://127.0.0.1:2/callback", "openid").Encode()), nil)
+	if sso := e2.do(req); sso.Status != http.StatusFound || callback(t, sso).Get("code") == "" {
+		t.Errorf("after restart the SSO session or the template instance is gone: %d", sso.Status)
+	}
 	g := e2.jsonReq(http.MethodGet, e2.url("/register/"+c.ID), c.RAT, nil)
 	tok := e2.form("/token", map[string][]string{"grant_type": {"client_credentials"}}, c.ID, c.Secret)
 	got := []any{e2.cfg.Clients[0].ClientSecret == secret, g.Status, g.Body["client_name"], tok.Status, getJSON(t, e2, e2.url("/jwks")).Raw == jwks}
