@@ -82,7 +82,7 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) (ma
 	}
 	dc := s.secret()
 	now := s.now()
-	interval := int64(s.lt.DevicePollInterval / time.Second)
+	interval := max(int64(s.lt.DevicePollInterval/time.Second), 1) // whole seconds (RFC 8628 §3.2)
 	var uc string
 	for range 5 {
 		uc = s.newUserCode()
