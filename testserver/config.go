@@ -72,7 +72,8 @@ func (u *Uses) UnmarshalYAML(n *yaml.Node) error {
 // client-authenticated registration, an in-memory database and the default lifetimes.
 type Config struct {
 	// Issuer is the issuer identifier (RFC 8414 §2): an http(s) URL without query or fragment,
-	// where the server is reachable. It is required; every endpoint is below it.
+	// where the server is reachable. It is required; every endpoint is below it. A trailing
+	// slash is removed (the issuer in discovery and tokens is then the URL without it).
 	Issuer string `yaml:"issuer"`
 	// Registration is the registration mode; "" means ModeClient.
 	Registration Mode `yaml:"registration"`
