@@ -323,8 +323,8 @@ func metaPut(ctx context.Context, tx *sql.Tx, k string, v []byte) error {
 	return err
 }
 
-// sweep deletes expired rows: the next chunk of the tokens table in key order (wrapping
-// around), and expired sessions and device codes. It returns the cursor for the next call.
+// sweep deletes expired rows: the next chunk of the tokens table in key order, and at the
+// end of each pass expired sessions and device codes. It returns the cursor for the next call.
 func (s *store) sweep(ctx context.Context, now time.Time, cursor []byte) ([]byte, error) {
 	// Keep expired tokens a day so that a late reuse of a rotated refresh token still
 	// revokes its grant.
@@ -339,16 +339,18 @@ func (s *store) sweep(ctx context.Context, now time.Time, cursor []byte) ([]byte
 			return nil, err
 		}
 	}
+	if last != nil {
+		return last, nil
+	}
+	// The end of the tokens table: sweep the (smaller) sessions and devices tables once per
+	// pass, then wrap around.
 	if _, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, now.Unix()); err != nil {
 		return nil, err
 	}
 	if _, err := s.w.ExecContext(ctx, `DELETE FROM devices WHERE expires_at < ?`, cut); err != nil {
 		return nil, err
 	}
-	if last == nil {
-		last = []byte{} // wrap around
-	}
-	return last, nil
+	return []byte{}, nil
 }
 
 // checkpointer copies the WAL into the database file every half second (PASSIVE: it never
