@@ -22,6 +22,7 @@ type Error struct {
 	Challenge string
 }
 
+// Error describes the protocol error for logs and wrapping; it carries no secrets.
 func (e *Error) Error() string {
 	return fmt.Sprintf("testserver: %d %s: %s", e.Status, e.Code, e.Description)
 }
