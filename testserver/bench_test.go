@@ -8,11 +8,22 @@ package testserver_test
 //	go test -run '^$' -bench BenchmarkLoad -benchtime 20000x ./testserver
 //	DCRCTL_BENCH_CLIENTS=0,100000,1000000 go test -run '^$' -bench BenchmarkLoad -benchtime 20000x -timeout 60m ./testserver
 //
-// Figures reported per sub-benchmark: req/s of the server, baseline-req/s, x-baseline (their
-// ratio; targets: registrations ≥ 0.5, client credentials ≥ 0.6), p50-ms and p99-ms of the
-// server (target p99 ≤ 10 ms), baseline-p99-ms, and with stored clients db-B/client and
-// heap-B/client (target ≤ 2 KiB). Benchmarks never fail on timing; TestLoadHarness runs the
-// harness once, tiny, so that `go test ./...` keeps it from rotting.
+// DCRCTL_BENCH_STALL_DUMP=FILE writes every goroutine's stack to FILE the first time a request
+// waits more than a second.
+//
+// Sub-benchmarks, per store size (DCRCTL_BENCH_CLIENTS, default 0,100000): register and
+// client_credentials run closed loop (each of the 32 connections sends its next request when it
+// has the answer: throughput at saturation); register@R and client_credentials@R send
+// R = DCRCTL_BENCH_RATE requests per second (default 1000: latency below saturation). b.N is
+// the number of requests to each of the server and the baseline.
+//
+// Figures: reg/s or tokens/s of the server, baseline-req/s, x-baseline (their ratio; targets:
+// registrations ≥ 0.5, client credentials ≥ 0.6), p50-ms and p99-ms of the server (target p99 ≤
+// 10 ms), baseline-p50-ms and baseline-p99-ms, idle-% and baseline-idle-% (the share of the
+// process's CPU left idle: waiting, not working), and once the store has been filled
+// stored-clients, db-B/client, heap-B/client and rss-B/client (target ≤ 2 KiB). Benchmarks
+// never fail on timing (only on wrong answers); TestLoadHarness runs the harness once, tiny, so
+// that `go test ./...` keeps it from rotting.
 
 import (
 	"bytes"
@@ -31,6 +42,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -183,7 +195,9 @@ func (t *loadTarget) run(n int, mk func(worker int) *http.Request, want int) loa
 			for next.Add(1) <= int64(n) {
 				req := mk(w)
 				t0 := time.Now()
+				stop := stallWatch(t0)
 				res, err := t.hc.Do(req)
+				stop()
 				if err != nil {
 					failed.Add(1)
 					firstOnce.Do(func() { first = err.Error() })
@@ -242,7 +256,9 @@ func (t *loadTarget) runAt(n int, perSecond float64, mk func(worker int) *http.R
 			defer wg.Done()
 			for at := range due {
 				req := mk(w)
+				stop := stallWatch(at)
 				res, err := t.hc.Do(req)
+				stop()
 				if err != nil {
 					failed.Add(1)
 					firstOnce.Do(func() { first = err.Error() })
@@ -267,6 +283,32 @@ func (t *loadTarget) runAt(n int, perSecond float64, mk func(worker int) *http.R
 	}
 	slices.Sort(r.lat)
 	return r
+}
+
+// stallDump is DCRCTL_BENCH_STALL_DUMP: a file that gets every goroutine's stack, once, when a
+// request has been waiting for more than a second (to see what the server is stuck on).
+var (
+	stallDump     = os.Getenv("DCRCTL_BENCH_STALL_DUMP")
+	stallDumpOnce sync.Once
+)
+
+// stallWatch arms the stall dump for a request due at t; the returned func disarms it.
+func stallWatch(t time.Time) func() {
+	if stallDump == "" {
+		return func() {}
+	}
+	timer := time.AfterFunc(time.Until(t.Add(time.Second)), func() {
+		stallDumpOnce.Do(func() {
+			f, err := os.Create(stallDump)
+			if err != nil {
+				return
+			}
+			defer f.Close()
+			fmt.Fprintf(f, "a request due at %s has waited more than 1s; goroutines at %s:\n\n", t.Format(time.RFC3339Nano), time.Now().Format(time.RFC3339Nano))
+			pprof.Lookup("goroutine").WriteTo(f, 2)
+		})
+	})
+	return func() { timer.Stop() }
 }
 
 // loadEnv is the server under load, its baseline, and what the workers need.
