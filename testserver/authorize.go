@@ -182,6 +182,9 @@ func (s *Server) parseAuthRequest(ctx context.Context, p url.Values) (*authReque
 	default:
 		return nil, rerr("unsupported_response_type", "response_type %q is not supported: use code", rt)
 	}
+	if rm := p.Get("response_mode"); rm != "" && rm != "query" {
+		return nil, rerr("invalid_request", "response_mode %q is not supported: use query (the default)", rm)
+	}
 	if !c.md.has("authorization_code") {
 		return nil, rerr("unauthorized_client", "client %q is not registered for the authorization_code grant", id)
 	}

@@ -362,6 +362,8 @@ func checklist27AuthorizationErrors(t *testing.T) {
 		{"27_plain_pkce_rejected", func(v url.Values) { v.Set("code_challenge_method", "plain") }, "invalid_request"},
 		{"27_unsupported_response_type", func(v url.Values) { v.Set("response_type", "token") }, "unsupported_response_type"},
 		{"27_invalid_scope", func(v url.Values) { v.Set("scope", "admin") }, "invalid_scope"},
+		{"27_unsupported_response_mode", func(v url.Values) { v.Set("response_mode", "form_post") }, "invalid_request"},
+		{"27_request_object_not_supported", func(v url.Values) { v.Set("request", "x.y.z") }, "request_not_supported"},
 		{"27_unknown_client_page", func(v url.Values) { v.Set("client_id", "nobody") }, "page"},
 		{"27_missing_redirect_uri_page", func(v url.Values) { v.Del("redirect_uri") }, "page"},
 	} {
