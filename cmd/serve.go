@@ -241,12 +241,19 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 			return err
 		}
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		dir := os.TempDir()
 		if cfg.DBPath != "" {
-			dir = filepath.Dir(cfg.DBPath)
+			caFile = filepath.Join(filepath.Dir(cfg.DBPath), "serve-cert.pem")
+			err = os.WriteFile(caFile, pemBytes, 0o644)
+		} else {
+			// In memory: a file of its own, so that servers running side by side do not clash.
+			var f *os.File
+			if f, err = os.CreateTemp("", "dcrctl-serve-cert-*.pem"); err == nil {
+				caFile = f.Name()
+				_, err = f.Write(pemBytes)
+				err = errors.Join(err, f.Close())
+			}
 		}
-		caFile = filepath.Join(dir, "serve-cert.pem")
-		if err := os.WriteFile(caFile, pemBytes, 0o644); err != nil {
+		if err != nil {
 			return fmt.Errorf("serve: write the self-signed certificate: %w", err)
 		}
 	}
