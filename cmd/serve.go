@@ -249,6 +249,7 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 			var f *os.File
 			if f, err = os.CreateTemp("", "dcrctl-serve-cert-*.pem"); err == nil {
 				caFile = f.Name()
+				defer os.Remove(caFile) // nothing outlives an in-memory server
 				_, err = f.Write(pemBytes)
 				err = errors.Join(err, f.Close())
 			}
