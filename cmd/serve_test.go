@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -277,5 +278,18 @@ users:
 	want := []any{"user", "ci", true, []any{"t1"}, "alice"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestServePortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ios, _, out, errOut := TestStreams()
+	code := Run(context.Background(), ios, BuildInfo{}, []string{"serve", "--memory", "--addr", ln.Addr().String()})
+	if code != ExitError || !strings.Contains(errOut.String(), "listen on") || out.Len() != 0 {
+		t.Errorf("exit %d, stderr %q", code, errOut.String())
 	}
 }
