@@ -405,7 +405,7 @@ func checklist28LoginAndSSO(t *testing.T) {
 		}
 		q := callback(t, r)
 		if q.Get("state") != "st-1" || q.Get("code") == "" || q.Get("iss") != e.srv.Issuer() {
-			t.Errorf("callback %v", q)
+			t.Errorf("callback: state %q, code present %v, iss %q", q.Get("state"), q.Get("code") != "", q.Get("iss"))
 		}
 		// Second authorization in the same browser: no form, straight back with a code.
 		req, _ := http.NewRequest(http.MethodGet, e.url("/authorize?"+loginParams(DefaultNativeClient, "http://127.0.0.1:5000/callback", "openid").Encode()), nil)
@@ -439,7 +439,7 @@ func checklist28LoginAndSSO(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodGet, e.url("/authorize?"+p.Encode()), nil)
 		q := callback(t, e.do(req))
 		if q.Get("error") != "login_required" || q.Get("state") != "st-1" {
-			t.Errorf("got %v", q)
+			t.Errorf("got error %q state %q", q.Get("error"), q.Get("state"))
 		}
 	})
 	t.Run("28_session_expires", func(t *testing.T) {

@@ -405,7 +405,8 @@ func checklist12RedirectMatching(t *testing.T) {
 			loc := r.Header.Get("Location")
 			got := r.Status == 302 && strings.HasPrefix(loc, tc.uri)
 			if got != tc.redirected {
-				t.Errorf("redirected=%v (status %d, Location %q), want %v", got, r.Status, loc, tc.redirected)
+				base, _, _ := strings.Cut(loc, "?") // the query may hold a code: not printed
+				t.Errorf("redirected=%v (status %d, Location %q), want %v", got, r.Status, base, tc.redirected)
 			}
 			if !tc.redirected && (r.Status != 400 || loc != "") {
 				t.Errorf("untrusted redirect URI: want a 400 page and no Location, got %d %q", r.Status, loc)
