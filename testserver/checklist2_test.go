@@ -81,7 +81,7 @@ func checklist23ManagementStatuses(t *testing.T) {
 		}
 		p := e.jsonReq(http.MethodPut, c.URI, c.RAT, map[string]any{"client_id": c.ID, "grant_types": []string{"client_credentials"}, "client_name": "renamed"})
 		if p.Status != 200 || p.Body["client_name"] != "renamed" {
-			t.Errorf("PUT: %d %s", p.Status, p.Raw)
+			t.Errorf("PUT: %d client_name %v (%v)", p.Status, p.Body["client_name"], p.Body["error_description"])
 		}
 		d := e.jsonReq(http.MethodDelete, c.URI, c.RAT, nil)
 		if d.Status != 204 || d.Raw != "" {
@@ -582,7 +582,7 @@ func checklist27DeviceGrant(t *testing.T) {
 		e, da := start(t)
 		dc := str(da["device_code"])
 		if da["verification_uri"] != e.url("/device") || da["interval"] != 5.0 || da["expires_in"] != 600.0 {
-			t.Errorf("device authorization response %v", da)
+			t.Errorf("device authorization response: verification_uri %v interval %v expires_in %v", da["verification_uri"], da["interval"], da["expires_in"])
 		}
 		var got []string
 		got = append(got, str(poll(e, dc).Body["error"]))

@@ -159,7 +159,7 @@ func checklist04JSONObjectOnly(t *testing.T) {
 			req.Header.Set("Authorization", "Bearer "+e.bootstrapToken("dcr"))
 			r := e.do(req)
 			if got := errOf(r); got != tc.want {
-				t.Errorf("got %+v, want %+v (%s)", got, tc.want, r.Raw)
+				t.Errorf("got %+v, want %+v (%v)", got, tc.want, r.Body["error_description"])
 			}
 			if r.Status >= 400 && (r.Header.Get("Content-Type") != "application/json" || r.Body["error_description"] == "") {
 				t.Errorf("error is not JSON with a description: %s", r.Raw)
@@ -173,7 +173,7 @@ func checklist05OpenMode(t *testing.T) {
 		e := start(t, func(c *Config) { c.Registration = ModeOpen })
 		r := e.jsonReq(http.MethodPost, "/register", "", map[string]any{"redirect_uris": []string{"https://app.example/cb"}})
 		if r.Status != 201 || str(r.Body["client_id"]) == "" {
-			t.Fatalf("%d %s", r.Status, r.Raw)
+			t.Fatalf("%d %v", r.Status, r.Body["error_description"])
 		}
 	})
 }
@@ -604,7 +604,7 @@ func checklist20ErrorFormat(t *testing.T) {
 		e := start(t, nil)
 		r := e.register(map[string]any{"redirect_uris": []string{"javascript:x"}})
 		if r.Status != 400 || keys(r.Body)[0] != "error" || len(r.Body) != 2 || str(r.Body["error_description"]) == "" {
-			t.Errorf("got %d %s", r.Status, r.Raw)
+			t.Errorf("got %d, keys %v", r.Status, keys(r.Body))
 		}
 	})
 }
