@@ -147,7 +147,7 @@ func TestSecretsNotPrinted(t *testing.T) {
 		for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
 			out := sprintf(f, v)
 			if strings.Contains(out, cfg.Clients[0].ClientSecret) || strings.Contains(out, "password:\"demo\"") || strings.Contains(out, `Password:"demo"`) {
-				t.Errorf("%s prints a secret: %s", f, out)
+				t.Errorf("%s prints a secret", f)
 			}
 		}
 	}
