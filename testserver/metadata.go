@@ -155,12 +155,9 @@ func decodeObject(body []byte) (map[string]json.RawMessage, error) {
 		return nil, badRequest(errInvalidClientMetadata, "the request body is %s: send client metadata as one JSON object (RFC 7591 §3.1)", what)
 	}
 	var obj map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&obj); err != nil {
-		return nil, badRequest(errInvalidClientMetadata, "the request body is malformed JSON (%s): send one JSON object", jsonErr(err))
-	}
-	if dec.More() {
-		return nil, badRequest(errInvalidClientMetadata, "the request body has data after the JSON object: send exactly one object")
+	// json.Unmarshal also rejects data after the object.
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return nil, badRequest(errInvalidClientMetadata, "the request body is malformed JSON (%s): send exactly one JSON object", jsonErr(err))
 	}
 	return obj, nil
 }
