@@ -31,6 +31,7 @@ import (
 	crand "crypto/rand"
 	"database/sql"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -450,7 +451,7 @@ func (e *loadEnv) clientCredentials(n int, perSecond float64) (srv, base loadRes
 
 // fill adds clients to the database until it holds at least total registered clients, by
 // copying a registered client's row with a fresh client_id and fresh random secret and
-// registration access token hashes: the rows are as large as real registrations. It writes
+// registration access token hashes (unknown to anyone: the copies are never used): the rows are as large as real registrations. It writes
 // through a second SQLite connection, beside the running server (WAL allows it). This reads
 // the schema's clients table (id, secret_hash, rat_hash); if the schema changes,
 // TestLoadHarness fails here.
@@ -483,7 +484,11 @@ func (e *loadEnv) fill(ctx context.Context, total int) (int, error) {
 			buf := make([]byte, 16+32+32)
 			for range k {
 				crand.Read(buf)
-				res, err := st.ExecContext(ctx, base64.RawURLEncoding.EncodeToString(buf[:16]), buf[16:48], buf[48:80], e.proto)
+				// Shaped like the server's client ids (a time-ordered sequence number, then random
+				// bits, in base64 that sorts like its bytes), so that the B-tree gets the shape real
+				// registrations give it. Another id format would change the density figures only.
+				binary.BigEndian.PutUint64(buf[:8], uint64(time.Now().UnixNano()))
+				res, err := st.ExecContext(ctx, fillIDEncoding.EncodeToString(buf[:16]), buf[16:48], buf[48:80], e.proto)
 				if err != nil {
 					return err
 				}
@@ -502,6 +507,9 @@ func (e *loadEnv) fill(ctx context.Context, total int) (int, error) {
 	_, err = db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return have, err
 }
+
+// fillIDEncoding is base64 with its alphabet in ASCII order.
+var fillIDEncoding = base64.NewEncoding("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz").WithPadding(base64.NoPadding)
 
 // dbBytes is the size of the database with its WAL.
 func (e *loadEnv) dbBytes() int64 {
