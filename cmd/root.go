@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -22,6 +23,30 @@ type BuildInfo struct {
 	Version string
 	Commit  string
 	Date    string
+}
+
+// withBuildSettings fills what the release build's -ldflags did not set from the build
+// information the Go toolchain embeds: the module version of "go install …@v1.2.3", and the
+// VCS revision and commit time of a build in a git checkout.
+func (b BuildInfo) withBuildSettings(info *debug.BuildInfo) BuildInfo {
+	if info == nil {
+		return b
+	}
+	if (b.Version == "" || b.Version == "dev") && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		b.Version = info.Main.Version
+	}
+	if b.Version == "" {
+		b.Version = "dev"
+	}
+	for _, s := range info.Settings {
+		switch {
+		case s.Key == "vcs.revision" && b.Commit == "":
+			b.Commit = s.Value
+		case s.Key == "vcs.time" && b.Date == "":
+			b.Date = s.Value
+		}
+	}
+	return b
 }
 
 // GlobalOptions are the flags every command shares.
@@ -42,6 +67,8 @@ type GlobalOptions struct {
 
 // Main runs dcrctl with the process's arguments and streams and returns the exit code.
 func Main(build BuildInfo) int {
+	info, _ := debug.ReadBuildInfo()
+	build = build.withBuildSettings(info)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return Run(ctx, System(), build, os.Args[1:])
