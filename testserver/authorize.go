@@ -44,19 +44,9 @@ type authRequest struct {
 }
 
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
-	var params url.Values
-	switch r.Method {
-	case http.MethodGet:
-		params = r.URL.Query()
-	case http.MethodPost:
-		// RFC 6749 §3.1: the authorization endpoint MAY support POST; the login form uses it.
-		var err error
-		if params, err = parseForm(w, r); err != nil {
-			s.writeErrorPage(w, r, err)
-			return
-		}
-	default:
-		s.writeErrorPage(w, r, methodNotAllowed(w, http.MethodGet, http.MethodPost))
+	params, err := pageParams(w, r)
+	if err != nil {
+		s.writeErrorPage(w, r, err)
 		return
 	}
 	login := r.Method == http.MethodPost && params.Has(CSRFField)

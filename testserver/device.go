@@ -54,16 +54,7 @@ func (s *Server) newUserCode() string {
 	return string(out)
 }
 
-// handleDeviceAuthorization is RFC 8628 §3.1–3.2.
-func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Request) {
-	resp, err := s.deviceAuthorization(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, resp)
-}
-
+// deviceAuthorization is the device authorization endpoint, RFC 8628 §3.1–3.2.
 func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
 	form, err := parseForm(w, r)
 	if err != nil {
@@ -187,18 +178,9 @@ func (s *Server) deviceToken(ctx context.Context, c *client, form url.Values) (*
 // handleDevicePage is the verification URI (RFC 8628 §3.3): the user enters the code, logs
 // in if there is no SSO session, and approves or denies.
 func (s *Server) handleDevicePage(w http.ResponseWriter, r *http.Request) {
-	var params url.Values
-	switch r.Method {
-	case http.MethodGet:
-		params = r.URL.Query()
-	case http.MethodPost:
-		var err error
-		if params, err = parseForm(w, r); err != nil {
-			s.writeErrorPage(w, r, err)
-			return
-		}
-	default:
-		s.writeErrorPage(w, r, methodNotAllowed(w, http.MethodGet, http.MethodPost))
+	params, err := pageParams(w, r)
+	if err != nil {
+		s.writeErrorPage(w, r, err)
 		return
 	}
 	sess, err := s.session(r)

@@ -56,17 +56,8 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-// handleIntrospect is RFC 7662 token introspection. Any authenticated client may introspect
+// introspect is RFC 7662 token introspection. Any authenticated client may introspect
 // access tokens; refresh tokens only their own client.
-func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
-	resp, err := s.introspect(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, resp)
-}
-
 func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
 	form, err := parseForm(w, r)
 	if err != nil {

@@ -336,7 +336,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	case pathJWKS:
 		s.handleJWKS(w, r)
 	case pathToken:
-		s.handleToken(w, r)
+		serveJSON(s, w, r, s.token)
 	case pathAuthorize:
 		s.handleAuthorize(w, r)
 	case pathRegister:
@@ -348,9 +348,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	case pathRevoke:
 		s.handleRevoke(w, r)
 	case pathIntrospect:
-		s.handleIntrospect(w, r)
+		serveJSON(s, w, r, s.introspect)
 	case pathDeviceAuthz:
-		s.handleDeviceAuthorization(w, r)
+		serveJSON(s, w, r, s.deviceAuthorization)
 	case pathDevice:
 		s.handleDevicePage(w, r)
 	case pathUserinfo:
@@ -366,6 +366,31 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.writeError(w, r, errorf(http.StatusNotFound, "not_found", "no endpoint at %s: see %s/.well-known/openid-configuration for the endpoints", r.URL.Path, s.issuer))
+}
+
+// serveJSON answers a request with what endpoint returns: 200 with the JSON value, or the
+// protocol error through writeError.
+func serveJSON[T any](s *Server, w http.ResponseWriter, r *http.Request, endpoint func(http.ResponseWriter, *http.Request) (T, error)) {
+	resp, err := endpoint(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// pageParams reads the parameters of an HTML endpoint that takes GET (a link) and POST (its
+// own form): the query, or the form body. RFC 6749 §3.1: the authorization endpoint MAY
+// support POST; the login and device forms use it.
+func pageParams(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	switch r.Method {
+	case http.MethodGet:
+		return r.URL.Query(), nil
+	case http.MethodPost:
+		return parseForm(w, r)
+	default:
+		return nil, methodNotAllowed(w, http.MethodGet, http.MethodPost)
+	}
 }
 
 func methodNotAllowed(w http.ResponseWriter, allow ...string) *Error {

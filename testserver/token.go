@@ -22,15 +22,7 @@ type tokenResponse struct {
 	Scope        string `json:"scope,omitempty"`
 }
 
-func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
-	resp, err := s.token(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, resp)
-}
-
+// token is the token endpoint (RFC 6749 §3.2).
 func (s *Server) token(w http.ResponseWriter, r *http.Request) (*tokenResponse, error) {
 	form, err := parseForm(w, r)
 	if err != nil {
