@@ -276,69 +276,47 @@ func (s *Server) authorizationCode(ctx context.Context, c *client, form url.Valu
 	if code == "" {
 		return nil, badRequest("invalid_request", "code is missing")
 	}
-	h := tokenKey(code)
-	var resp *tokenResponse
-	var reused []byte
-	err := s.store.withTx(ctx, func(tx *sql.Tx) error {
-		row, err := tokenInTx(ctx, tx, h)
-		if err != nil {
-			return err
-		}
+	return s.redeem(ctx, c, code, "authorization code", func(row *tokenRow) (redemption, error) {
 		switch {
 		case row == nil || row.Kind != kindCode:
-			return badRequest("invalid_grant", "the authorization code is unknown: start a new authorization request")
+			return redemption{}, badRequest("invalid_grant", "the authorization code is unknown: start a new authorization request")
 		case row.Revoked:
 			// RFC 6749 §4.1.2: "If an authorization code is used more than once, the
 			// authorization server MUST deny the request and SHOULD revoke (when possible) all
 			// tokens previously issued based on that authorization code."
-			reused = row.GrantID
-			return badRequest("invalid_grant", "the authorization code was already used; the tokens issued with it are revoked: start a new authorization request")
+			return redemption{reused: true}, badRequest("invalid_grant", "the authorization code was already used; the tokens issued with it are revoked: start a new authorization request")
 		case s.now().Unix() >= row.ExpiresAt:
-			return badRequest("invalid_grant", "the authorization code has expired: codes live %s; exchange it sooner", s.lt.Code)
+			return redemption{}, badRequest("invalid_grant", "the authorization code has expired: codes live %s; exchange it sooner", s.lt.Code)
 		case row.ClientID != c.ID:
-			return badRequest("invalid_grant", "the authorization code was issued to another client")
+			return redemption{}, badRequest("invalid_grant", "the authorization code was issued to another client")
 		}
 		var g userGrant
 		if err := json.Unmarshal([]byte(row.Data), &g); err != nil {
-			return err
+			return redemption{}, err
 		}
 		ru := form.Get("redirect_uri")
 		if (g.SentRedirect || ru != "") && ru != g.RedirectURI {
 			// RFC 6749 §4.1.3: redirect_uri is REQUIRED if it was in the authorization
 			// request, and the values MUST be identical.
-			return badRequest("invalid_grant", "redirect_uri must be identical to the one in the authorization request")
+			return redemption{}, badRequest("invalid_grant", "redirect_uri must be identical to the one in the authorization request")
 		}
 		v := form.Get("code_verifier")
 		switch {
 		case g.Challenge != "" && v == "":
-			return badRequest("invalid_grant", "code_verifier is missing: send the PKCE verifier of this authorization request")
+			return redemption{}, badRequest("invalid_grant", "code_verifier is missing: send the PKCE verifier of this authorization request")
 		case g.Challenge != "" && (len(v) < 43 || len(v) > 128 || !validVerifier(v)):
 			// RFC 7636 §4.1: 43 to 128 characters from the unreserved set.
-			return badRequest("invalid_grant", "code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~]")
+			return redemption{}, badRequest("invalid_grant", "code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~]")
 		case g.Challenge != "":
 			sum := sha256.Sum256([]byte(v))
 			if subtle.ConstantTimeCompare([]byte(b64(sum[:])), []byte(g.Challenge)) != 1 {
-				return badRequest("invalid_grant", "code_verifier does not match the code_challenge (S256)")
+				return redemption{}, badRequest("invalid_grant", "code_verifier does not match the code_challenge (S256)")
 			}
 		case v != "":
-			return badRequest("invalid_grant", "code_verifier was sent but the authorization request had no code_challenge")
+			return redemption{}, badRequest("invalid_grant", "code_verifier was sent but the authorization request had no code_challenge")
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE hash = ? AND revoked = 0`, h)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return badRequest("invalid_grant", "the authorization code was already used")
-		}
-		resp, err = s.issueUserTokens(ctx, tx, c, row.GrantID, row.Scope, g, true)
-		return err
+		return redemption{scope: row.Scope, grant: g}, nil
 	})
-	if reused != nil {
-		if rerr := s.store.withTx(ctx, func(tx *sql.Tx) error { return revokeGrant(ctx, tx, reused) }); rerr != nil {
-			return nil, rerr
-		}
-	}
-	return resp, err
 }
 
 // refresh is RFC 6749 §6 with rotation: every use returns a new refresh token and invalidates
@@ -348,7 +326,55 @@ func (s *Server) refresh(ctx context.Context, c *client, form url.Values) (*toke
 	if rt == "" {
 		return nil, badRequest("invalid_request", "refresh_token is missing")
 	}
-	h := tokenKey(rt)
+	return s.redeem(ctx, c, rt, "refresh token", func(row *tokenRow) (redemption, error) {
+		switch {
+		case row == nil || row.Kind != kindRefresh:
+			return redemption{}, badRequest("invalid_grant", "the refresh token is unknown or revoked: log in again")
+		case row.ClientID != c.ID:
+			return redemption{}, badRequest("invalid_grant", "the refresh token was issued to another client")
+		case row.Revoked:
+			return redemption{reused: true}, badRequest("invalid_grant", "the refresh token was already used (tokens rotate on every refresh); the grant is revoked: log in again")
+		case s.now().Unix() >= row.ExpiresAt:
+			return redemption{}, badRequest("invalid_grant", "the refresh token has expired: log in again")
+		}
+		scope := row.Scope
+		if req := form.Get("scope"); req != "" {
+			want, err := parseScope(req)
+			if err != nil {
+				return redemption{}, err
+			}
+			have := strings.Fields(row.Scope)
+			for _, w := range want {
+				if !slices.Contains(have, w) {
+					// RFC 6749 §6: the scope MUST NOT include any scope not originally granted.
+					return redemption{}, badRequest("invalid_scope", "scope %q was not granted originally (%q)", w, row.Scope)
+				}
+			}
+			scope = strings.Join(want, " ")
+		}
+		var g userGrant
+		if err := json.Unmarshal([]byte(row.Data), &g); err != nil {
+			return redemption{}, err
+		}
+		return redemption{scope: scope, grant: g}, nil
+	})
+}
+
+// redemption is what a single-use grant credential, checked, gives: the scope and the grant
+// to issue tokens for, or, with an error, whether it had been used already.
+type redemption struct {
+	scope  string
+	grant  userGrant
+	reused bool
+}
+
+// redeem exchanges a single-use credential of a user grant — an authorization code or a
+// refresh token (what names it) — for new tokens in one transaction. check validates the
+// stored row (nil when unknown) against the request. The row is then marked used with a
+// conditional UPDATE, so two concurrent redemptions cannot both succeed. When check reports a
+// credential presented again after its use, every token of its grant is revoked afterwards.
+func (s *Server) redeem(ctx context.Context, c *client, credential, what string, check func(*tokenRow) (redemption, error)) (*tokenResponse, error) {
+	h := tokenKey(credential)
 	var resp *tokenResponse
 	var reused []byte
 	err := s.store.withTx(ctx, func(tx *sql.Tx) error {
@@ -356,34 +382,11 @@ func (s *Server) refresh(ctx context.Context, c *client, form url.Values) (*toke
 		if err != nil {
 			return err
 		}
-		switch {
-		case row == nil || row.Kind != kindRefresh:
-			return badRequest("invalid_grant", "the refresh token is unknown or revoked: log in again")
-		case row.ClientID != c.ID:
-			return badRequest("invalid_grant", "the refresh token was issued to another client")
-		case row.Revoked:
-			reused = row.GrantID
-			return badRequest("invalid_grant", "the refresh token was already used (tokens rotate on every refresh); the grant is revoked: log in again")
-		case s.now().Unix() >= row.ExpiresAt:
-			return badRequest("invalid_grant", "the refresh token has expired: log in again")
-		}
-		scope := row.Scope
-		if req := form.Get("scope"); req != "" {
-			want, err := parseScope(req)
-			if err != nil {
-				return err
+		r, err := check(row)
+		if err != nil {
+			if r.reused {
+				reused = row.GrantID
 			}
-			have := strings.Fields(row.Scope)
-			for _, w := range want {
-				if !slices.Contains(have, w) {
-					// RFC 6749 §6: the scope MUST NOT include any scope not originally granted.
-					return badRequest("invalid_scope", "scope %q was not granted originally (%q)", w, row.Scope)
-				}
-			}
-			scope = strings.Join(want, " ")
-		}
-		var g userGrant
-		if err := json.Unmarshal([]byte(row.Data), &g); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE hash = ? AND revoked = 0`, h)
@@ -391,9 +394,9 @@ func (s *Server) refresh(ctx context.Context, c *client, form url.Values) (*toke
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return badRequest("invalid_grant", "the refresh token was already used")
+			return badRequest("invalid_grant", "the %s was already used", what)
 		}
-		resp, err = s.issueUserTokens(ctx, tx, c, row.GrantID, scope, g, true)
+		resp, err = s.issueUserTokens(ctx, tx, c, row.GrantID, r.scope, r.grant, true)
 		return err
 	})
 	if reused != nil {
