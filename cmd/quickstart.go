@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -288,18 +287,14 @@ func startQuickstartServer(ctx context.Context, db string) (quickstartServer, fu
 		ln.Close()
 		return quickstartServer{}, nil, err
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = hs.Serve(ln)
+		_ = srv.Serve(sctx, ln)
 	}()
 	stop := func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if hs.Shutdown(sctx) != nil {
-			hs.Close()
-		}
+		cancel()
 		<-done
 		srv.Close()
 	}

@@ -10,10 +10,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -136,35 +134,6 @@ type readyUser struct {
 	Password string `json:"password"`
 }
 
-// serveDataDir is the per-user data directory: $XDG_DATA_HOME or ~/.local/share on Unix,
-// ~/Library/Application Support on macOS, %LocalAppData% on Windows.
-func serveDataDir(getenv func(string) string) (string, error) {
-	switch runtime.GOOS {
-	case "windows":
-		if d := getenv("LocalAppData"); d != "" {
-			return d, nil
-		}
-		return "", errors.New("%LocalAppData% is not set: use --db FILE or --memory")
-	case "darwin", "ios":
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", err
-		}
-		return filepath.Join(home, "Library", "Application Support"), nil
-	}
-	if d := getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
-		return d, nil
-	}
-	home := getenv("HOME")
-	if home == "" {
-		var err error
-		if home, err = os.UserHomeDir(); err != nil {
-			return "", fmt.Errorf("no home directory (%w): use --db FILE or --memory", err)
-		}
-	}
-	return filepath.Join(home, ".local", "share"), nil
-}
-
 func serveRun(ctx context.Context, opts *serveOptions) error {
 	zero := opts.ConfigFile == ""
 	cfg := testserver.DefaultConfig()
@@ -180,11 +149,9 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 		cfg.Issuer = ""
 	}
 	if opts.Registration != "" {
-		m := testserver.Mode(opts.Registration)
-		switch m {
-		case testserver.ModeOpen, testserver.ModeClient, testserver.ModeUser, testserver.ModeDisabled:
-		default:
-			return usageErrorf("--registration %q: use open, client, user or disabled", opts.Registration)
+		m, err := testserver.ParseMode(opts.Registration)
+		if err != nil {
+			return usageErrorf("--registration: %v", err)
 		}
 		cfg.Registration = m
 	}
@@ -196,16 +163,11 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 	case opts.DB != "":
 		cfg.DBPath = opts.DB
 	case zero || cfg.DBPath == "":
-		dir, err := serveDataDir(opts.IO.getenv)
+		db, err := testserver.DefaultDBPath(opts.IO.getenv)
 		if err != nil {
-			return err
+			return usageErrorf("%v: use --db FILE or --memory", err)
 		}
-		cfg.DBPath = filepath.Join(dir, "dcrctl", "serve.db")
-	}
-	if cfg.DBPath != "" {
-		if err := os.MkdirAll(filepath.Dir(cfg.DBPath), 0o700); err != nil {
-			return fmt.Errorf("serve: database directory: %w", err)
-		}
+		cfg.DBPath = db
 	}
 	if (opts.TLSCert == "") != (opts.TLSKey == "") {
 		return usageErrorf("--tls-cert and --tls-key go together")
@@ -243,7 +205,7 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		if cfg.DBPath != "" {
 			caFile = filepath.Join(filepath.Dir(cfg.DBPath), "serve-cert.pem")
-			err = os.WriteFile(caFile, pemBytes, 0o644)
+			err = os.WriteFile(caFile, pemBytes, 0o600)
 		} else {
 			// In memory: a file of its own, so that servers running side by side do not clash.
 			var f *os.File
@@ -284,32 +246,13 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 	logw := newFlushWriter(opts.IO.ErrOut, 200*time.Millisecond)
 	defer logw.Close()
 	cfg.Logger = serveLogger(logw, opts.LogFormat)
+	cfg.TLS = tlsCfg
 
 	srv, err := testserver.New(cfg)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		TLSConfig:         tlsCfg,
-		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	errc := make(chan error, 1)
-	go func() {
-		if tlsCfg != nil {
-			errc <- hs.ServeTLS(ln, "", "")
-		} else {
-			errc <- hs.Serve(ln)
-		}
-	}()
-
 	info := buildReadyInfo(srv, cfg.DBPath, caFile)
 	if opts.Output == "json" {
 		b, err := json.Marshal(info)
@@ -324,18 +267,11 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 		opts.ready(ln.Addr().String())
 	}
 
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
+	if err := srv.Serve(ctx, ln); err != nil {
+		return err
 	}
 	logw.Flush()
-	fmt.Fprintln(opts.IO.ErrOut, "dcrctl serve: shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		hs.Close()
-	}
+	fmt.Fprintln(opts.IO.ErrOut, "dcrctl serve: stopped")
 	if err := srv.Close(); err != nil {
 		return fmt.Errorf("serve: close database: %w", err)
 	}
@@ -379,12 +315,6 @@ func buildReadyInfo(srv *testserver.Server, db, caFile string) readyInfo {
 	info.Endpoints["openid_configuration"] = srv.Issuer() + "/.well-known/openid-configuration"
 	for _, c := range cfg.Clients {
 		rc := readyClient{ClientID: c.ClientID, ClientSecret: c.ClientSecret, AuthMethod: c.TokenEndpointAuthMethod, GrantTypes: c.GrantTypes, Scope: c.Scope}
-		if rc.AuthMethod == "" {
-			rc.AuthMethod = "client_secret_basic"
-		}
-		if len(rc.GrantTypes) == 0 {
-			rc.GrantTypes = []string{"client_credentials"}
-		}
 		if rc.AuthMethod == "none" {
 			rc.ClientSecret = ""
 			if info.NativeClient == "" {

@@ -93,12 +93,6 @@ func (s *Server) buildStatic() error {
 			"token_endpoint_auth_method": cc.TokenEndpointAuthMethod,
 			"grant_types":                cc.GrantTypes,
 		}
-		if cc.TokenEndpointAuthMethod == "" {
-			md["token_endpoint_auth_method"] = "client_secret_basic"
-		}
-		if len(cc.GrantTypes) == 0 {
-			md["grant_types"] = []string{"client_credentials"}
-		}
 		if cc.RedirectURIs != nil {
 			md["redirect_uris"] = cc.RedirectURIs
 		}

@@ -2,6 +2,7 @@ package testserver
 
 import (
 	"crypto/rsa"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -78,6 +79,7 @@ type Config struct {
 	// Registration is the registration mode; "" means ModeClient.
 	Registration Mode `yaml:"registration"`
 	// DBPath is the SQLite database file; "" keeps everything in memory (lost on Close).
+	// New creates its directory (mode 0700) if needed; see DefaultDBPath for the usual place.
 	DBPath string `yaml:"db"`
 	// InitialTokenUses limits the registrations per initial access token; 0 = single use.
 	InitialTokenUses Uses `yaml:"initial_token_uses"`
@@ -103,6 +105,8 @@ type Config struct {
 	// a PEM RSA public key (RS256) or, prefixed with "hs256:", a shared secret (HS256).
 	SoftwareStatementIssuers map[string]string `yaml:"software_statement_issuers"`
 
+	// TLS, if set, makes Serve answer HTTPS with it.
+	TLS *tls.Config `yaml:"-"`
 	// SigningKey signs ID tokens. Nil: the key stored in the database, or a new one that is
 	// then stored (an in-memory database shares one key per process).
 	SigningKey *rsa.PrivateKey `yaml:"-"`
@@ -138,9 +142,11 @@ type ClientConfig struct {
 	// ClientSecret of a confidential client. Empty for a confidential client (one whose
 	// TokenEndpointAuthMethod is not "none") means: generate a secret on the first start of
 	// the database and keep it there; Server.Config reports it.
-	ClientSecret            string   `yaml:"client_secret"`
-	TokenEndpointAuthMethod string   `yaml:"token_endpoint_auth_method"` // default client_secret_basic
-	GrantTypes              []string `yaml:"grant_types"`                // default client_credentials
+	ClientSecret string `yaml:"client_secret"`
+	// TokenEndpointAuthMethod defaults to client_secret_basic, GrantTypes to
+	// client_credentials; Server.Config reports them with the defaults filled in.
+	TokenEndpointAuthMethod string   `yaml:"token_endpoint_auth_method"`
+	GrantTypes              []string `yaml:"grant_types"`
 	RedirectURIs            []string `yaml:"redirect_uris"`
 	// Scope is the space-separated list of scopes the client may obtain.
 	Scope string `yaml:"scope"`
@@ -281,4 +287,15 @@ func (l Lifetimes) withDefaults() Lifetimes {
 	def(&l.DeviceCode, 10*time.Minute)
 	def(&l.DevicePollInterval, 5*time.Second)
 	return l
+}
+
+// withDefaults fills in the defaults of a static client.
+func (c ClientConfig) withDefaults() ClientConfig {
+	if c.TokenEndpointAuthMethod == "" {
+		c.TokenEndpointAuthMethod = "client_secret_basic"
+	}
+	if len(c.GrantTypes) == 0 {
+		c.GrantTypes = []string{"client_credentials"}
+	}
+	return c
 }

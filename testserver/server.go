@@ -106,13 +106,13 @@ func newServer(cfg Config) (*Server, error) {
 		cache:    newCache[*client](10000),
 		tokCache: newCache[*tokenRow](1000),
 	}
-	if s.mode == "" {
-		s.mode = ModeClient
+	if s.mode, err = ParseMode(string(cfg.Registration)); err != nil {
+		return nil, err
 	}
-	switch s.mode {
-	case ModeOpen, ModeClient, ModeUser, ModeDisabled:
-	default:
-		return nil, fmt.Errorf("unknown registration mode %q: use open, client, user or disabled", s.mode)
+	s.cfg.Registration = s.mode
+	s.cfg.Clients = slices.Clone(cfg.Clients)
+	for i, c := range s.cfg.Clients {
+		s.cfg.Clients[i] = c.withDefaults()
 	}
 	for _, p := range []Rotation{cfg.RotateClientSecret, cfg.RotateRegistrationToken} {
 		switch p {

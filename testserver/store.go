@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
@@ -117,6 +120,9 @@ func openStore(ctx context.Context, path string) (*store, error) {
 		db.SetConnMaxIdleTime(0)
 		s.w, s.r = db, db
 	} else {
+		if err := prepareFiles(path); err != nil {
+			return nil, err
+		}
 		u := url.URL{Scheme: "file", Opaque: path}
 		q := "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
 		// The writer never checkpoints: checkpointer does, beside it, so that no commit
@@ -156,6 +162,27 @@ func openStore(ctx context.Context, path string) (*store, error) {
 		close(s.checkpointDone)
 	}
 	return s, nil
+}
+
+// prepareFiles creates the database's directory (0700) and file (0600) if they do not exist,
+// and makes an existing database, WAL and shared-memory file readable only by the user: the
+// database holds the signing key and generated client secrets in clear. SQLite creates the
+// WAL and shared-memory files with the database file's permissions.
+func prepareFiles(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create the database directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("make %s readable only by its owner: %w", p, err)
+		}
+	}
+	return nil
 }
 
 func (s *store) close() error {
