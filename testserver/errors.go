@@ -46,7 +46,7 @@ func badRequest(code, format string, args ...any) *Error {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var pe *Error
 	if !errors.As(err, &pe) {
-		s.log.LogAttrs(r.Context(), slog.LevelError, "internal error", slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+		s.log.LogAttrs(r.Context(), slog.LevelError, "internal error", slog.String("path", requestPath(r)), slog.String("error", err.Error()))
 		pe = &Error{Status: http.StatusInternalServerError, Code: "server_error",
 			Description: "the server failed to process the request; the server log has the details"}
 	}
@@ -152,7 +152,7 @@ trusted, so the error is shown here (RFC 6749 §4.1.2.1).</p>
 func (s *Server) writeErrorPage(w http.ResponseWriter, r *http.Request, err error) {
 	var pe *Error
 	if !errors.As(err, &pe) {
-		s.log.LogAttrs(r.Context(), slog.LevelError, "internal error", slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+		s.log.LogAttrs(r.Context(), slog.LevelError, "internal error", slog.String("path", requestPath(r)), slog.String("error", err.Error()))
 		pe = &Error{Status: http.StatusInternalServerError, Code: "server_error", Description: "the server failed; see its log"}
 	}
 	h := w.Header()

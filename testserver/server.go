@@ -66,6 +66,7 @@ type Server struct {
 	uses      int64
 	cache     *cache[*client]
 	tokCache  *cache[*tokenRow] // reusable initial access tokens from client credentials
+	mux       http.Handler
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -197,6 +198,7 @@ func (s *Server) init(ctx context.Context) error {
 		return err
 	}
 	s.buildDiscovery()
+	s.mux = s.routes()
 	return nil
 }
 
@@ -318,54 +320,66 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
 			slog.Duration("duration", time.Since(start)), slog.String("remote", r.RemoteAddr))
 	}()
-	s.route(rec, r)
+	s.mux.ServeHTTP(rec, r)
 }
 
-func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	p := r.URL.Path
-	if p == "/.well-known/oauth-authorization-server"+s.path || p == s.path+"/.well-known/openid-configuration" {
-		s.handleDiscovery(w, r)
-		return
+// routes builds the endpoints below the issuer's path (Go 1.22 ServeMux patterns; the
+// issuer's path is stripped first, so that it needs no escaping in a pattern). Handlers check
+// the method themselves, to answer a wrong one with a JSON error and Allow.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	json := func(endpoint func(http.ResponseWriter, *http.Request) (any, error)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { serveJSON(s, w, r, endpoint) }
 	}
-	rel, ok := strings.CutPrefix(p, s.path)
-	if !ok {
-		s.notFound(w, r)
-		return
+	mux.HandleFunc("/.well-known/openid-configuration", s.handleDiscovery)
+	mux.HandleFunc(pathJWKS, s.handleJWKS)
+	mux.HandleFunc(pathToken, json(func(w http.ResponseWriter, r *http.Request) (any, error) { return s.token(w, r) }))
+	mux.HandleFunc(pathAuthorize, s.handleAuthorize)
+	if s.mode != ModeDisabled {
+		mux.HandleFunc(pathRegister, s.handleRegister)
+		mux.HandleFunc(pathRegister+"/{client_id}", func(w http.ResponseWriter, r *http.Request) {
+			s.handleManage(w, r, r.PathValue("client_id"))
+		})
 	}
-	switch rel {
-	case pathJWKS:
-		s.handleJWKS(w, r)
-	case pathToken:
-		serveJSON(s, w, r, s.token)
-	case pathAuthorize:
-		s.handleAuthorize(w, r)
-	case pathRegister:
-		if s.mode == ModeDisabled {
+	mux.HandleFunc(pathRevoke, s.handleRevoke)
+	mux.HandleFunc(pathIntrospect, json(func(w http.ResponseWriter, r *http.Request) (any, error) { return s.introspect(w, r) }))
+	mux.HandleFunc(pathDeviceAuthz, json(func(w http.ResponseWriter, r *http.Request) (any, error) { return s.deviceAuthorization(w, r) }))
+	mux.HandleFunc(pathDevice, s.handleDevicePage)
+	mux.HandleFunc(pathUserinfo, s.handleUserinfo)
+	mux.HandleFunc("/", s.notFound)
+
+	below := http.StripPrefix(s.path, mux)
+	// RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path.
+	discovery := "/.well-known/oauth-authorization-server" + s.path
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == discovery:
+			s.handleDiscovery(w, r)
+		case s.path != "" && !strings.HasPrefix(r.URL.Path, s.path+"/"):
 			s.notFound(w, r)
-			return
+		default:
+			below.ServeHTTP(w, r)
 		}
-		s.handleRegister(w, r)
-	case pathRevoke:
-		s.handleRevoke(w, r)
-	case pathIntrospect:
-		serveJSON(s, w, r, s.introspect)
-	case pathDeviceAuthz:
-		serveJSON(s, w, r, s.deviceAuthorization)
-	case pathDevice:
-		s.handleDevicePage(w, r)
-	case pathUserinfo:
-		s.handleUserinfo(w, r)
-	default:
-		if id, ok := strings.CutPrefix(rel, pathRegister+"/"); ok && s.mode != ModeDisabled {
-			s.handleManage(w, r, id)
-			return
-		}
-		s.notFound(w, r)
-	}
+	})
 }
 
+// notFound answers a path that is no endpoint. RFC 6749 has no error code for it;
+// invalid_request is the generic one ("the request is … otherwise malformed").
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	s.writeError(w, r, errorf(http.StatusNotFound, "not_found", "no endpoint at %s: see %s/.well-known/openid-configuration for the endpoints", r.URL.Path, s.issuer))
+	s.writeError(w, r, errorf(http.StatusNotFound, "invalid_request", "no endpoint at %s: see %s/.well-known/openid-configuration for the endpoints", requestPath(r), s.issuer))
+}
+
+// requestPath is the path the client asked for, also below http.StripPrefix (which keeps
+// RequestURI); never the query, which can carry codes and states.
+func requestPath(r *http.Request) string {
+	if r.RequestURI == "" || r.RequestURI == "*" {
+		return r.URL.Path
+	}
+	p, _, _ := strings.Cut(r.RequestURI, "?")
+	if u, err := url.Parse(p); err == nil && u.Path != "" {
+		return u.Path
+	}
+	return p
 }
 
 // serveJSON answers a request with what endpoint returns: 200 with the JSON value, or the
