@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"html/template"
@@ -267,7 +266,7 @@ func (s *Server) newCode(ctx context.Context, ar *authRequest, user string, auth
 	row := &tokenRow{Kind: kindCode, ClientID: ar.client.ID, GrantID: newGrantID(s), Subject: user, Scope: ar.scope,
 		Origin: originUser, IssuedAt: now.Unix(), ExpiresAt: now.Add(s.lt.Code).Unix(), Data: string(data)}
 	h := tokenKey(code)
-	return code, s.store.write(false, func(ctx context.Context, tx *sql.Tx) error { return s.store.putToken(ctx, tx, h, row) })
+	return code, s.store.batch(false, func(tx txn) error { return tx.putToken(h, row) })
 }
 
 // authorizationCode is the token request of RFC 6749 §4.1.3 with RFC 7636 §4.6.
@@ -377,8 +376,8 @@ func (s *Server) redeem(ctx context.Context, c *client, credential, what string,
 	h := tokenKey(credential)
 	var resp *tokenResponse
 	var reused []byte
-	err := s.store.withTx(ctx, func(tx *sql.Tx) error {
-		row, err := tokenInTx(ctx, tx, h)
+	err := s.store.update(ctx, func(tx txn) error {
+		row, err := tx.token(h)
 		if err != nil {
 			return err
 		}
@@ -389,32 +388,22 @@ func (s *Server) redeem(ctx context.Context, c *client, credential, what string,
 			}
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE hash = ? AND revoked = 0`, h)
+		ok, err := tx.revokeToken(h)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if !ok {
 			return badRequest("invalid_grant", "the %s was already used", what)
 		}
-		resp, err = s.issueUserTokens(ctx, tx, c, row.GrantID, r.scope, r.grant, true)
+		resp, err = s.issueUserTokens(tx, c, row.GrantID, r.scope, r.grant, true)
 		return err
 	})
 	if reused != nil {
-		if rerr := s.store.withTx(ctx, func(tx *sql.Tx) error { return revokeGrant(ctx, tx, reused) }); rerr != nil {
+		if rerr := s.store.update(ctx, func(tx txn) error { return tx.revokeGrant(reused) }); rerr != nil {
 			return nil, rerr
 		}
 	}
 	return resp, err
-}
-
-func tokenInTx(ctx context.Context, tx *sql.Tx, h []byte) (*tokenRow, error) {
-	t := &tokenRow{}
-	err := tx.QueryRowContext(ctx, `SELECT kind, client_id, grant_id, subject, scope, origin, issued_at, expires_at, uses, revoked, data FROM tokens WHERE hash = ?`, h).
-		Scan(&t.Kind, &t.ClientID, &t.GrantID, &t.Subject, &t.Scope, &t.Origin, &t.IssuedAt, &t.ExpiresAt, &t.Uses, &t.Revoked, &t.Data)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	return t, err
 }
 
 // --- sessions and the login page ---
@@ -432,8 +421,8 @@ func (s *Server) cookie(r *http.Request, name, value string, maxAge time.Duratio
 func (s *Server) newSession(w http.ResponseWriter, r *http.Request, user string) error {
 	id := s.secret()
 	now := s.now()
-	_, err := s.store.w.ExecContext(r.Context(), `INSERT INTO sessions (hash, username, auth_time, expires_at) VALUES (?,?,?,?)`,
-		hashOf(id), user, now.Unix(), now.Add(s.lt.Session).Unix())
+	row := &sessionRow{Username: user, AuthTime: now.Unix(), ExpiresAt: now.Add(s.lt.Session).Unix()}
+	err := s.store.batch(false, func(tx txn) error { return tx.putSession(hashOf(id), row) })
 	if err != nil {
 		return err
 	}
@@ -447,19 +436,14 @@ func (s *Server) session(r *http.Request) (*sessionInfo, error) {
 	if err != nil || ck.Value == "" {
 		return nil, nil
 	}
-	var si sessionInfo
-	var exp int64
-	err = s.store.r.QueryRowContext(r.Context(), `SELECT username, auth_time, expires_at FROM sessions WHERE hash = ?`, hashOf(ck.Value)).Scan(&si.user, &si.authTime, &exp)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
+	row, err := s.store.session(r.Context(), hashOf(ck.Value))
+	if err != nil || row == nil {
 		return nil, err
 	}
-	if _, ok := s.users[si.user]; !ok || s.now().Unix() >= exp {
+	if _, ok := s.users[row.Username]; !ok || s.now().Unix() >= row.ExpiresAt {
 		return nil, nil
 	}
-	return &si, nil
+	return &sessionInfo{user: row.Username, authTime: row.AuthTime}, nil
 }
 
 // csrfValue returns the browser's anti-CSRF value, setting the cookie if it has none.

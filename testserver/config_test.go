@@ -131,7 +131,7 @@ func TestSchemaVersionNewerRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.store.w.Exec("PRAGMA user_version = 99")
+	s.store.(*store).w.Exec("PRAGMA user_version = 99")
 	s.Close()
 	if s, err := New(cfg); err == nil || !strings.Contains(err.Error(), "newer") {
 		if s != nil {
@@ -166,7 +166,7 @@ func TestSweepDeletesExpired(t *testing.T) {
 		}
 	}
 	var n int
-	e.srv.store.r.QueryRow(`SELECT count(*) FROM tokens`).Scan(&n)
+	e.srv.store.(*store).r.QueryRow(`SELECT count(*) FROM tokens`).Scan(&n)
 	oldRow, _ := e.srv.store.token(t.Context(), tokenKey(old))
 	freshRow, _ := e.srv.store.token(t.Context(), tokenKey(fresh))
 	if got := [3]any{n, oldRow == nil, freshRow != nil}; got != [3]any{1, true, true} {

@@ -3,7 +3,6 @@ package testserver
 import (
 	"context"
 	"crypto/subtle"
-	"database/sql"
 	"errors"
 	"io"
 	"net/http"
@@ -77,9 +76,10 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) (ma
 	var uc string
 	for range 5 {
 		uc = s.newUserCode()
-		_, err = s.store.w.ExecContext(r.Context(), `INSERT INTO devices (hash, user_code, client_id, scope, expires_at, interval) VALUES (?,?,?,?,?,?)`,
-			hashOf(dc), hashOf(normalizeUserCode(uc)), c.ID, scope, now.Add(s.lt.DeviceCode).Unix(), interval)
-		if err == nil || !strings.Contains(err.Error(), "UNIQUE") {
+		row := &deviceRow{hash: hashOf(dc), userCodeHash: hashOf(normalizeUserCode(uc)), clientID: c.ID, scope: scope,
+			expiresAt: now.Add(s.lt.DeviceCode).Unix(), interval: interval}
+		err = s.store.batch(false, func(tx txn) error { return tx.putDevice(row) })
+		if !errors.Is(err, errDuplicate) {
 			break
 		}
 	}
@@ -96,26 +96,6 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) (ma
 	}, nil
 }
 
-type deviceRow struct {
-	hash                          []byte
-	clientID, scope, subject      string
-	expiresAt, interval, lastPoll int64
-	status                        int
-	authTime                      int64
-}
-
-func deviceQuery(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, col string, key []byte) (*deviceRow, error) {
-	d := &deviceRow{}
-	err := q.QueryRowContext(ctx, `SELECT hash, client_id, scope, subject, expires_at, interval, last_poll, status, auth_time FROM devices WHERE `+col+` = ?`, key).
-		Scan(&d.hash, &d.clientID, &d.scope, &d.subject, &d.expiresAt, &d.interval, &d.lastPoll, &d.status, &d.authTime)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	return d, err
-}
-
 // deviceToken is the device access token request, RFC 8628 §3.4–3.5.
 func (s *Server) deviceToken(ctx context.Context, c *client, form url.Values) (*tokenResponse, error) {
 	dc := form.Get("device_code")
@@ -124,8 +104,8 @@ func (s *Server) deviceToken(ctx context.Context, c *client, form url.Values) (*
 	}
 	var resp *tokenResponse
 	var perr error
-	err := s.store.withTx(ctx, func(tx *sql.Tx) error {
-		d, err := deviceQuery(ctx, tx, "hash", hashOf(dc))
+	err := s.store.update(ctx, func(tx txn) error {
+		d, err := tx.device(hashOf(dc))
 		if err != nil {
 			return err
 		}
@@ -154,16 +134,16 @@ func (s *Server) deviceToken(ctx context.Context, c *client, form url.Values) (*
 				interval += 5
 				code, msg = "slow_down", "polling too fast: wait at least interval seconds between requests (the interval grew by 5 s)"
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE devices SET last_poll = ?, interval = ? WHERE hash = ?`, now, interval, d.hash); err != nil {
+			if err := tx.devicePolled(d.hash, now, interval); err != nil {
 				return err
 			}
 			perr = badRequest(code, "%s", msg)
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE devices SET status = ? WHERE hash = ?`, deviceDone, d.hash); err != nil {
+		if err := tx.deviceExchanged(d.hash); err != nil {
 			return err
 		}
-		resp, err = s.issueUserTokens(ctx, tx, c, newGrantID(s), d.scope, userGrant{Subject: d.subject, AuthTime: d.authTime}, true)
+		resp, err = s.issueUserTokens(tx, c, newGrantID(s), d.scope, userGrant{Subject: d.subject, AuthTime: d.authTime}, true)
 		return err
 	})
 	if err != nil {
@@ -203,7 +183,7 @@ func (s *Server) handleDevicePage(w http.ResponseWriter, r *http.Request) {
 		s.writeErrorPage(w, r, errorf(http.StatusForbidden, "invalid_request", "the form was not sent from this server's page or has expired (CSRF check failed): reload the page"))
 		return
 	}
-	d, err := deviceQuery(r.Context(), s.store.r, "user_code", hashOf(normalizeUserCode(uc)))
+	d, err := s.store.deviceByUserCode(r.Context(), hashOf(normalizeUserCode(uc)))
 	if err != nil {
 		s.writeErrorPage(w, r, err)
 		return
@@ -231,8 +211,10 @@ func (s *Server) handleDevicePage(w http.ResponseWriter, r *http.Request) {
 	if params.Get("action") == "deny" {
 		status, msg = deviceDenied, "Request denied. You can close this page."
 	}
-	_, err = s.store.w.ExecContext(r.Context(), `UPDATE devices SET status = ?, subject = ?, auth_time = ? WHERE hash = ? AND status = ?`,
-		status, user, authTime, d.hash, devicePending)
+	err = s.store.batch(false, func(tx txn) error {
+		_, err := tx.decideDevice(d.hash, status, user, authTime)
+		return err
+	})
 	if err != nil {
 		s.writeErrorPage(w, r, err)
 		return

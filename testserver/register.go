@@ -2,7 +2,6 @@ package testserver
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -89,15 +88,15 @@ func (s *Server) initialTokenRow(ctx context.Context, h []byte) (*tokenRow, erro
 
 // consumeToken takes one use of an initial access token, in the registration's transaction,
 // so that two concurrent registrations cannot both use a single-use token.
-func consumeToken(ctx context.Context, tx *sql.Tx, st *store, h []byte, row *tokenRow) error {
+func consumeToken(tx txn, h []byte, row *tokenRow) error {
 	if h == nil || row.Uses < 0 {
 		return nil
 	}
-	res, err := tx.StmtContext(ctx, st.useToken).ExecContext(ctx, h)
+	ok, err := tx.useToken(h)
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !ok {
 		return invalidToken("the initial access token was already used: it is single-use here; get a new one for each registration")
 	}
 	return nil
@@ -225,11 +224,11 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) ([]byte, error
 	}
 	rat := s.newRAT(row.ID)
 	row.RATHash = hashOf(rat)
-	err = s.store.write(th != nil && trow.Uses >= 0, func(ctx context.Context, tx *sql.Tx) error {
-		if err := consumeToken(ctx, tx, s.store, th, trow); err != nil {
+	err = s.store.batch(th != nil && trow.Uses >= 0, func(tx txn) error {
+		if err := consumeToken(tx, th, trow); err != nil {
 			return err
 		}
-		return s.store.putClient(ctx, tx, row)
+		return tx.putClient(row)
 	})
 	if err != nil {
 		return nil, err
@@ -306,8 +305,8 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request, id string) ([]by
 	}
 	var resp []byte
 	defer s.cache.invalidate(id) // after the commit below
-	err := s.store.withTx(ctx, func(tx *sql.Tx) error {
-		row, err := s.ratClient(ctx, tx, id, tok)
+	err := s.store.update(ctx, func(tx txn) error {
+		row, err := s.ratClient(tx, id, tok)
 		if err != nil {
 			return err
 		}
@@ -322,7 +321,7 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request, id string) ([]by
 		case http.MethodDelete:
 			// RFC 7592 §2.3: the client_id, secret, registration access token and every
 			// token issued to the client become invalid.
-			if _, err := tx.ExecContext(ctx, `DELETE FROM clients WHERE id = ?`, id); err != nil {
+			if err := tx.deleteClient(id); err != nil {
 				return err
 			}
 			// Its tokens die with it: every token check also looks the client up.
@@ -330,7 +329,7 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request, id string) ([]by
 		case http.MethodGet:
 			secret, rat := s.rotate(row, c.md, RotateOnReadAndUpdate)
 			if secret != "" || rat != "" {
-				if err := updateClient(ctx, tx, row); err != nil {
+				if err := tx.updateClient(row); err != nil {
 					return err
 				}
 			}
@@ -362,7 +361,7 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request, id string) ([]by
 		if rat == "" {
 			rat = tok
 		}
-		if err := updateClient(ctx, tx, row); err != nil {
+		if err := tx.updateClient(row); err != nil {
 			return err
 		}
 		resp = s.clientInformation(row, md, secret, rat)
@@ -389,8 +388,8 @@ func (s *Server) rotate(row *clientRow, md *metadata, on ...Rotation) (secret, r
 }
 
 // ratClient finds the client a registration access token may manage (RFC 7592 §2).
-func (s *Server) ratClient(ctx context.Context, tx *sql.Tx, id, tok string) (*clientRow, error) {
-	row, err := clientInTx(ctx, tx, id)
+func (s *Server) ratClient(tx txn, id, tok string) (*clientRow, error) {
+	row, err := tx.client(id)
 	if err != nil {
 		return nil, err
 	}
@@ -402,7 +401,7 @@ func (s *Server) ratClient(ctx context.Context, tx *sql.Tx, id, tok string) (*cl
 	// revoked" (checklist 22: a token used on another client's URI is revoked). The
 	// revocation runs after this transaction, which rolls back on the error.
 	if other, _, ok := strings.Cut(tok, "."); ok && other != id {
-		orow, err := clientInTx(ctx, tx, other)
+		orow, err := tx.client(other)
 		if err != nil {
 			return nil, err
 		}
@@ -429,7 +428,7 @@ func (s *Server) revokeMisused(ctx context.Context, err error) error {
 	if !errors.As(err, &m) {
 		return err
 	}
-	if _, rerr := s.store.w.ExecContext(ctx, `UPDATE clients SET rat_hash = NULL WHERE id = ? AND rat_hash = ?`, m.id, m.hash); rerr != nil {
+	if rerr := s.store.update(ctx, func(tx txn) error { return tx.clearRAT(m.id, m.hash) }); rerr != nil {
 		return rerr
 	}
 	s.log.Warn("registration access token used on another client's URI; revoked it")
@@ -442,8 +441,8 @@ func (s *Server) newRAT(clientID string) string { return clientID + "." + s.secr
 
 // checkRAT checks the token without changing anything (used before reporting body errors).
 func (s *Server) checkRAT(ctx context.Context, id, tok string) error {
-	return s.revokeMisused(ctx, s.store.withTx(ctx, func(tx *sql.Tx) error {
-		_, err := s.ratClient(ctx, tx, id, tok)
+	return s.revokeMisused(ctx, s.store.update(ctx, func(tx txn) error {
+		_, err := s.ratClient(tx, id, tok)
 		return err
 	}))
 }

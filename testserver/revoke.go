@@ -1,7 +1,6 @@
 package testserver
 
 import (
-	"database/sql"
 	"net/http"
 	"strings"
 )
@@ -34,10 +33,10 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	h := tokenKey(tok)
 	defer s.tokCache.invalidate(string(h)) // after the commit
-	return s.store.withTx(ctx, func(tx *sql.Tx) error {
+	return s.store.update(ctx, func(tx txn) error {
 		// The hint (token_type_hint) only speeds up other servers' searches; one lookup
 		// finds any kind here.
-		row, err := tokenInTx(ctx, tx, h)
+		row, err := tx.token(h)
 		if err != nil || row == nil || row.Kind == kindCode {
 			return err
 		}
@@ -49,9 +48,9 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 		if row.Kind == kindRefresh {
 			// RFC 7009 §2.1: revoking a refresh token SHOULD also invalidate the access
 			// tokens of the same grant.
-			return revokeGrant(ctx, tx, row.GrantID)
+			return revokeGrant(tx, row.GrantID)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE hash = ?`, h)
+		_, err = tx.revokeToken(h)
 		return err
 	})
 }

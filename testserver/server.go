@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/x509"
-	"database/sql"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -50,7 +49,7 @@ type Server struct {
 	path      string // the issuer's path, "" or "/x"
 	secure    bool   // issuer is https: cookies get Secure
 	mode      Mode
-	store     *store
+	store     storage
 	log       *slog.Logger
 	now       func() time.Time
 	rand      io.Reader
@@ -162,8 +161,8 @@ func newServer(cfg Config) (*Server, error) {
 // init loads or creates what lives in the database next to the configuration: the signing
 // key and generated secrets of static clients; then builds the static clients and templates.
 func (s *Server) init(ctx context.Context) error {
-	err := s.store.withTx(ctx, func(tx *sql.Tx) error {
-		if err := s.loadKey(ctx, tx); err != nil {
+	err := s.store.update(ctx, func(tx txn) error {
+		if err := s.loadKey(tx); err != nil {
 			return err
 		}
 		for i := range s.cfg.Clients {
@@ -172,7 +171,7 @@ func (s *Server) init(ctx context.Context) error {
 				continue
 			}
 			k := "client_secret:" + c.ClientID
-			v, err := metaGet(ctx, tx, k)
+			v, err := tx.meta(k)
 			if err != nil {
 				return err
 			}
@@ -180,7 +179,7 @@ func (s *Server) init(ctx context.Context) error {
 				// Stored in clear on purpose: the operator must be able to read it again
 				// after a restart (dcrctl serve prints it). It is the only clear secret.
 				v = []byte(newSecret(s.rand))
-				if err := metaPut(ctx, tx, k, v); err != nil {
+				if err := tx.putMeta(k, v); err != nil {
 					return err
 				}
 			}
@@ -208,7 +207,7 @@ var (
 	processKeyErr  error
 )
 
-func (s *Server) loadKey(ctx context.Context, tx *sql.Tx) error {
+func (s *Server) loadKey(tx txn) error {
 	key := s.cfg.SigningKey
 	if key == nil && s.cfg.DBPath == "" {
 		// Generating an RSA key takes a while; in-memory servers (tests) share one.
@@ -219,7 +218,7 @@ func (s *Server) loadKey(ctx context.Context, tx *sql.Tx) error {
 		}
 	}
 	if key == nil {
-		der, err := metaGet(ctx, tx, "signing_key")
+		der, err := tx.meta("signing_key")
 		if err != nil {
 			return err
 		}
@@ -241,7 +240,7 @@ func (s *Server) loadKey(ctx context.Context, tx *sql.Tx) error {
 			if err != nil {
 				return err
 			}
-			if err := metaPut(ctx, tx, "signing_key", der); err != nil {
+			if err := tx.putMeta("signing_key", der); err != nil {
 				return err
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,16 +74,6 @@ var migrations = []string{
 		auth_time INTEGER NOT NULL DEFAULT 0
 	) WITHOUT ROWID;`,
 }
-
-// Token kinds and origins in the tokens table.
-const (
-	kindAccess  = 1
-	kindRefresh = 2
-	kindCode    = 3
-
-	originClient = 1 // client_credentials
-	originUser   = 2 // a user login: authorization code, refresh, device grant
-)
 
 // store is the SQLite storage. Writes go through one connection (SQLite has one writer at a
 // time; queuing in database/sql is cheaper than SQLITE_BUSY retries), reads through a pool
@@ -243,21 +234,9 @@ func (s *store) prepare(ctx context.Context) error {
 	s.getClient = p(s.r, `SELECT `+clientCols+` FROM clients WHERE id = ?`)
 	s.insertClient = p(s.w, `INSERT INTO clients (`+clientCols+`) VALUES (?,?,?,?,?,?,?,?)`)
 	s.useToken = p(s.w, `UPDATE tokens SET uses = uses - 1 WHERE hash = ? AND uses > 0`)
-	s.getToken = p(s.r, `SELECT kind, client_id, grant_id, subject, scope, origin, issued_at, expires_at, uses, revoked, data FROM tokens WHERE hash = ?`)
+	s.getToken = p(s.r, `SELECT `+tokenCols+` FROM tokens WHERE hash = ?`)
 	s.insertToken = p(s.w, `INSERT INTO tokens (hash, kind, client_id, grant_id, subject, scope, origin, issued_at, expires_at, uses, data) VALUES (?,?,?,?,?,?,?,?,?,?,?)`)
 	return err
-}
-
-// clientRow is a registered client as stored.
-type clientRow struct {
-	ID              string
-	SecretHash      []byte // nil: public client
-	SecretExpiresAt int64
-	IssuedAt        int64
-	RATHash         []byte
-	Template        string
-	Metadata        string // JSON object, without client_id and the credentials
-	Owner           string
 }
 
 type scanner interface{ Scan(...any) error }
@@ -281,72 +260,178 @@ func (s *store) client(ctx context.Context, id string) (*clientRow, error) {
 	return c, err
 }
 
-func clientInTx(ctx context.Context, tx *sql.Tx, id string) (*clientRow, error) {
-	c, err := scanClient(tx.QueryRowContext(ctx, `SELECT `+clientCols+` FROM clients WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	return c, err
-}
-
-func (s *store) putClient(ctx context.Context, tx *sql.Tx, c *clientRow) error {
-	_, err := tx.StmtContext(ctx, s.insertClient).ExecContext(ctx,
-		c.ID, c.SecretHash, c.SecretExpiresAt, c.IssuedAt, c.RATHash, c.Template, c.Metadata, c.Owner)
-	return err
-}
-
-func updateClient(ctx context.Context, tx *sql.Tx, c *clientRow) error {
-	_, err := tx.ExecContext(ctx, `UPDATE clients SET secret_hash=?, secret_expires_at=?, rat_hash=?, template=?, metadata=? WHERE id=?`,
-		c.SecretHash, c.SecretExpiresAt, c.RATHash, c.Template, c.Metadata, c.ID)
-	return err
-}
-
-// tokenRow is an issued token, code or refresh token, stored under the SHA-256 of its value.
-type tokenRow struct {
-	Kind      int
-	ClientID  string
-	GrantID   []byte // shared by the code, access and refresh tokens of one grant; nil for client credentials
-	Subject   string
-	Scope     string
-	Origin    int
-	IssuedAt  int64
-	ExpiresAt int64
-	Uses      int64 // registrations left for an initial access token; -1 unlimited
-	Revoked   bool
-	Data      string // JSON details (code: redirect_uri, PKCE challenge, nonce, auth_time)
-}
-
 func (s *store) token(ctx context.Context, hash []byte) (*tokenRow, error) {
-	ctx = quick(ctx)
+	return scanToken(s.getToken.QueryRowContext(quick(ctx), hash))
+}
+
+const tokenCols = `kind, client_id, grant_id, subject, scope, origin, issued_at, expires_at, uses, revoked, data`
+
+func scanToken(r scanner) (*tokenRow, error) {
 	t := &tokenRow{}
-	err := s.getToken.QueryRowContext(ctx, hash).Scan(&t.Kind, &t.ClientID, &t.GrantID, &t.Subject, &t.Scope, &t.Origin, &t.IssuedAt, &t.ExpiresAt, &t.Uses, &t.Revoked, &t.Data)
+	err := r.Scan(&t.Kind, &t.ClientID, &t.GrantID, &t.Subject, &t.Scope, &t.Origin, &t.IssuedAt, &t.ExpiresAt, &t.Uses, &t.Revoked, &t.Data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	return t, err
 }
 
-func (s *store) putToken(ctx context.Context, tx *sql.Tx, hash []byte, t *tokenRow) error {
-	st := s.insertToken
-	if tx != nil {
-		st = tx.StmtContext(ctx, st)
+func (s *store) session(ctx context.Context, hash []byte) (*sessionRow, error) {
+	si := &sessionRow{}
+	err := s.r.QueryRowContext(quick(ctx), `SELECT username, auth_time, expires_at FROM sessions WHERE hash = ?`, hash).Scan(&si.Username, &si.AuthTime, &si.ExpiresAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
 	}
-	_, err := st.ExecContext(ctx, hash, t.Kind, t.ClientID, t.GrantID, t.Subject, t.Scope, t.Origin, t.IssuedAt, t.ExpiresAt, t.Uses, t.Data)
+	return si, err
+}
+
+func (s *store) deviceByUserCode(ctx context.Context, userCodeHash []byte) (*deviceRow, error) {
+	return scanDevice(s.r.QueryRowContext(quick(ctx), `SELECT `+deviceCols+` FROM devices WHERE user_code = ?`, userCodeHash))
+}
+
+const deviceCols = `hash, user_code, client_id, scope, subject, expires_at, interval, last_poll, status, auth_time`
+
+func scanDevice(r scanner) (*deviceRow, error) {
+	d := &deviceRow{}
+	err := r.Scan(&d.hash, &d.userCodeHash, &d.clientID, &d.scope, &d.subject, &d.expiresAt, &d.interval, &d.lastPoll, &d.status, &d.authTime)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return d, err
+}
+
+func (s *store) update(ctx context.Context, fn func(txn) error) error {
+	ctx = quick(ctx)
+	return s.withTx(ctx, func(tx *sql.Tx) error { return fn(&sqlTxn{ctx: ctx, tx: tx, s: s}) })
+}
+
+func (s *store) batch(multi bool, fn func(txn) error) error {
+	return s.write(multi, func(ctx context.Context, tx *sql.Tx) error { return fn(&sqlTxn{ctx: ctx, tx: tx, s: s}) })
+}
+
+var _ storage = (*store)(nil)
+
+// sqlTxn is a txn on SQLite.
+type sqlTxn struct {
+	ctx context.Context
+	tx  *sql.Tx
+	s   *store
+}
+
+var _ txn = (*sqlTxn)(nil)
+
+func (t *sqlTxn) exec(q string, args ...any) (int64, error) {
+	res, err := t.tx.ExecContext(t.ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (t *sqlTxn) client(id string) (*clientRow, error) {
+	c, err := scanClient(t.tx.QueryRowContext(t.ctx, `SELECT `+clientCols+` FROM clients WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return c, err
+}
+
+func (t *sqlTxn) putClient(c *clientRow) error {
+	_, err := t.tx.StmtContext(t.ctx, t.s.insertClient).ExecContext(t.ctx,
+		c.ID, c.SecretHash, c.SecretExpiresAt, c.IssuedAt, c.RATHash, c.Template, c.Metadata, c.Owner)
 	return err
 }
 
-// meta reads a value from the meta table; nil if absent.
-func metaGet(ctx context.Context, tx *sql.Tx, k string) ([]byte, error) {
+func (t *sqlTxn) updateClient(c *clientRow) error {
+	_, err := t.exec(`UPDATE clients SET secret_hash=?, secret_expires_at=?, rat_hash=?, template=?, metadata=? WHERE id=?`,
+		c.SecretHash, c.SecretExpiresAt, c.RATHash, c.Template, c.Metadata, c.ID)
+	return err
+}
+
+func (t *sqlTxn) deleteClient(id string) error {
+	_, err := t.exec(`DELETE FROM clients WHERE id = ?`, id)
+	return err
+}
+
+func (t *sqlTxn) clearRAT(id string, hash []byte) error {
+	_, err := t.exec(`UPDATE clients SET rat_hash = NULL WHERE id = ? AND rat_hash = ?`, id, hash)
+	return err
+}
+
+func (t *sqlTxn) token(hash []byte) (*tokenRow, error) {
+	return scanToken(t.tx.QueryRowContext(t.ctx, `SELECT `+tokenCols+` FROM tokens WHERE hash = ?`, hash))
+}
+
+func (t *sqlTxn) putToken(hash []byte, r *tokenRow) error {
+	_, err := t.tx.StmtContext(t.ctx, t.s.insertToken).ExecContext(t.ctx,
+		hash, r.Kind, r.ClientID, r.GrantID, r.Subject, r.Scope, r.Origin, r.IssuedAt, r.ExpiresAt, r.Uses, r.Data)
+	return err
+}
+
+func (t *sqlTxn) useToken(hash []byte) (bool, error) {
+	res, err := t.tx.StmtContext(t.ctx, t.s.useToken).ExecContext(t.ctx, hash)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+func (t *sqlTxn) revokeToken(hash []byte) (bool, error) {
+	n, err := t.exec(`UPDATE tokens SET revoked = 1 WHERE hash = ? AND revoked = 0`, hash)
+	return n > 0, err
+}
+
+func (t *sqlTxn) revokeGrant(grantID []byte) error {
+	_, err := t.exec(`UPDATE tokens SET revoked = 1 WHERE grant_id = ?`, grantID)
+	return err
+}
+
+func (t *sqlTxn) putSession(hash []byte, s *sessionRow) error {
+	_, err := t.exec(`INSERT INTO sessions (hash, username, auth_time, expires_at) VALUES (?,?,?,?)`,
+		hash, s.Username, s.AuthTime, s.ExpiresAt)
+	return err
+}
+
+func (t *sqlTxn) putDevice(d *deviceRow) error {
+	_, err := t.exec(`INSERT INTO devices (hash, user_code, client_id, scope, expires_at, interval) VALUES (?,?,?,?,?,?)`,
+		d.hash, d.userCodeHash, d.clientID, d.scope, d.expiresAt, d.interval)
+	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+		return errDuplicate
+	}
+	return err
+}
+
+func (t *sqlTxn) device(hash []byte) (*deviceRow, error) {
+	return scanDevice(t.tx.QueryRowContext(t.ctx, `SELECT `+deviceCols+` FROM devices WHERE hash = ?`, hash))
+}
+
+func (t *sqlTxn) devicePolled(hash []byte, at, interval int64) error {
+	_, err := t.exec(`UPDATE devices SET last_poll = ?, interval = ? WHERE hash = ?`, at, interval, hash)
+	return err
+}
+
+func (t *sqlTxn) deviceExchanged(hash []byte) error {
+	_, err := t.exec(`UPDATE devices SET status = ? WHERE hash = ?`, deviceDone, hash)
+	return err
+}
+
+func (t *sqlTxn) decideDevice(hash []byte, status int, subject string, authTime int64) (bool, error) {
+	n, err := t.exec(`UPDATE devices SET status = ?, subject = ?, auth_time = ? WHERE hash = ? AND status = ?`,
+		status, subject, authTime, hash, devicePending)
+	return n > 0, err
+}
+
+func (t *sqlTxn) meta(k string) ([]byte, error) {
 	var v []byte
-	err := tx.QueryRowContext(ctx, `SELECT v FROM meta WHERE k = ?`, k).Scan(&v)
+	err := t.tx.QueryRowContext(t.ctx, `SELECT v FROM meta WHERE k = ?`, k).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	return v, err
 }
 
-func metaPut(ctx context.Context, tx *sql.Tx, k string, v []byte) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v`, k, v)
+func (t *sqlTxn) putMeta(k string, v []byte) error {
+	_, err := t.exec(`INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v`, k, v)
 	return err
 }
 

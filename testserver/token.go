@@ -3,7 +3,6 @@ package testserver
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -110,7 +109,7 @@ func (s *Server) clientCredentials(ctx context.Context, c *client, scope string)
 	if err != nil {
 		return nil, err
 	}
-	at, exp, err := s.newAccessToken(ctx, nil, c.ID, nil, c.ID, granted, originClient)
+	at, exp, err := s.newAccessToken(nil, c.ID, nil, c.ID, granted, originClient)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +118,7 @@ func (s *Server) clientCredentials(ctx context.Context, c *client, scope string)
 
 // newAccessToken stores a new opaque access token and returns it with its lifetime in seconds.
 // If the scope includes "dcr" it is also an initial access token with the configured uses.
-func (s *Server) newAccessToken(ctx context.Context, tx *sql.Tx, clientID string, grantID []byte, subject, scope string, origin int) (string, int64, error) {
+func (s *Server) newAccessToken(tx txn, clientID string, grantID []byte, subject, scope string, origin int) (string, int64, error) {
 	now := s.now()
 	tok := s.newToken()
 	var uses int64
@@ -131,9 +130,9 @@ func (s *Server) newAccessToken(ctx context.Context, tx *sql.Tx, clientID string
 	h := tokenKey(tok)
 	var err error
 	if tx != nil {
-		err = s.store.putToken(ctx, tx, h, row)
+		err = tx.putToken(h, row)
 	} else {
-		err = s.store.write(false, func(ctx context.Context, tx *sql.Tx) error { return s.store.putToken(ctx, tx, h, row) })
+		err = s.store.batch(false, func(tx txn) error { return tx.putToken(h, row) })
 	}
 	if err != nil {
 		return "", 0, err
@@ -154,8 +153,8 @@ type userGrant struct {
 
 // issueUserTokens issues the access token, a refresh token if the client may use one, and an
 // ID token if openid was granted, all in tx.
-func (s *Server) issueUserTokens(ctx context.Context, tx *sql.Tx, c *client, grantID []byte, scope string, g userGrant, idToken bool) (*tokenResponse, error) {
-	at, exp, err := s.newAccessToken(ctx, tx, c.ID, grantID, g.Subject, scope, originUser)
+func (s *Server) issueUserTokens(tx txn, c *client, grantID []byte, scope string, g userGrant, idToken bool) (*tokenResponse, error) {
+	at, exp, err := s.newAccessToken(tx, c.ID, grantID, g.Subject, scope, originUser)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +165,7 @@ func (s *Server) issueUserTokens(ctx context.Context, tx *sql.Tx, c *client, gra
 		now := s.now()
 		row := &tokenRow{Kind: kindRefresh, ClientID: c.ID, GrantID: grantID, Subject: g.Subject, Scope: scope, Origin: originUser,
 			IssuedAt: now.Unix(), ExpiresAt: now.Add(s.lt.RefreshToken).Unix(), Data: string(data)}
-		if err := s.store.putToken(ctx, tx, tokenKey(rt), row); err != nil {
+		if err := tx.putToken(tokenKey(rt), row); err != nil {
 			return nil, err
 		}
 		resp.RefreshToken = rt
@@ -208,12 +207,11 @@ func (s *Server) idToken(aud string, g userGrant, accessToken string) (string, e
 func newGrantID(s *Server) []byte { return []byte(randomString(s.rand, 16)) }
 
 // revokeGrant marks every token of a grant revoked (RFC 6749 §4.1.2, §10.4; RFC 7009 §2.1).
-func revokeGrant(ctx context.Context, tx *sql.Tx, grantID []byte) error {
+func revokeGrant(tx txn, grantID []byte) error {
 	if grantID == nil {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE grant_id = ?`, grantID)
-	return err
+	return tx.revokeGrant(grantID)
 }
 
 var errGrant = errors.New("grant")
