@@ -1,8 +1,6 @@
 package testserver
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -14,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 )
 
 // The tests below are named after the S lines of /work/shared/RFC-CHECKLIST.md.
@@ -468,16 +469,41 @@ func checklist15LanguageTags(t *testing.T) {
 
 func hs256(t *testing.T, secret string, claims map[string]any) string {
 	t.Helper()
-	h, _ := json.Marshal(map[string]string{"alg": "HS256", "typ": "JWT"})
-	c, _ := json.Marshal(claims)
-	in := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(c)
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(in))
-	return in + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return signStatement(t, jose.HS256, []byte(secret), nil, claims)
 }
 
+// signStatement signs claims with go-jose; extra are additional protected headers.
+func signStatement(t *testing.T, alg jose.SignatureAlgorithm, key any, extra map[jose.HeaderKey]any, claims map[string]any) string {
+	t.Helper()
+	opts := (&jose.SignerOptions{}).WithType("JWT")
+	for k, v := range extra {
+		opts = opts.WithHeader(k, v)
+	}
+	sg, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := jwt.Signed(sg).Claims(claims).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// unsigned is an alg "none" JWT (RFC 7519 §6), which go-jose rightly refuses to make.
+func unsigned(claims map[string]any) string {
+	h, _ := json.Marshal(map[string]string{"alg": "none", "typ": "JWT"})
+	c, _ := json.Marshal(claims)
+	return base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(c) + "."
+}
+
+// vendorSecret is the HS256 secret of the trusted test issuer (32 bytes, RFC 7518 §3.2).
+const vendorSecret = "k1-vendor-shared-secret-32-bytes"
+
 func checklist16SoftwareStatement(t *testing.T) {
-	good := hs256(t, "k1", map[string]any{"iss": "https://vendor.example", "software_id": "app-1", "client_name": "From statement"})
+	const vendor = "https://vendor.example"
+	good := hs256(t, vendorSecret, map[string]any{"iss": vendor, "software_id": "app-1", "client_name": "From statement"})
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).Unix() // start's clock
 	for _, tc := range []struct {
 		name string
 		stmt string
@@ -485,19 +511,28 @@ func checklist16SoftwareStatement(t *testing.T) {
 	}{
 		{"16_valid_claims_win_and_echoed", good, errResult{201, ""}},
 		{"16_malformed", "abc", errResult{400, errInvalidSoftwareStmt}},
-		{"16_bad_signature", hs256(t, "wrong", map[string]any{"iss": "https://vendor.example"}), errResult{400, errInvalidSoftwareStmt}},
-		{"16_no_iss", hs256(t, "k1", map[string]any{"software_id": "x"}), errResult{400, errInvalidSoftwareStmt}},
-		{"16_untrusted_issuer", hs256(t, "k1", map[string]any{"iss": "https://evil.example"}), errResult{400, errUnapprovedSoftwareStmt}},
+		{"16_bad_signature", hs256(t, "wrong-secret-but-long-enough-32b", map[string]any{"iss": vendor}), errResult{400, errInvalidSoftwareStmt}},
+		{"16_no_iss", hs256(t, vendorSecret, map[string]any{"software_id": "x"}), errResult{400, errInvalidSoftwareStmt}},
+		{"16_untrusted_issuer", hs256(t, vendorSecret, map[string]any{"iss": "https://evil.example"}), errResult{400, errUnapprovedSoftwareStmt}},
+		// RFC 7591 §3.2.2: unsigned or malformed is invalid whatever the issuer.
+		{"16_alg_none_trusted_issuer", unsigned(map[string]any{"iss": vendor}), errResult{400, errInvalidSoftwareStmt}},
+		{"16_alg_none_untrusted_issuer", unsigned(map[string]any{"iss": "https://evil.example"}), errResult{400, errInvalidSoftwareStmt}},
+		{"16_malformed_untrusted_issuer", "eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJodHRwczovL2V2aWwuZXhhbXBsZSJ9.@@", errResult{400, errInvalidSoftwareStmt}},
+		{"16_expired", hs256(t, vendorSecret, map[string]any{"iss": vendor, "exp": now - 120}), errResult{400, errInvalidSoftwareStmt}},
+		{"16_not_yet_valid", hs256(t, vendorSecret, map[string]any{"iss": vendor, "nbf": now + 120}), errResult{400, errInvalidSoftwareStmt}},
+		{"16_issued_in_the_future", hs256(t, vendorSecret, map[string]any{"iss": vendor, "iat": now + 120}), errResult{400, errInvalidSoftwareStmt}},
+		{"16_valid_period", hs256(t, vendorSecret, map[string]any{"iss": vendor, "iat": now - 10, "nbf": now - 10, "exp": now + 60, "software_id": "app-1", "client_name": "From statement"}), errResult{201, ""}},
+		{"16_crit_not_understood", signStatement(t, jose.HS256, []byte(vendorSecret), map[jose.HeaderKey]any{"crit": []string{"exp"}, "exp": now + 60}, map[string]any{"iss": vendor}), errResult{400, errInvalidSoftwareStmt}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := start(t, func(c *Config) { c.SoftwareStatementIssuers = map[string]string{"https://vendor.example": "hs256:k1"} })
+			e := start(t, func(c *Config) { c.SoftwareStatementIssuers = map[string]string{vendor: "hs256:" + vendorSecret} })
 			r := e.register(map[string]any{"grant_types": []string{"client_credentials"}, "client_name": "From JSON", "software_statement": tc.stmt})
 			if got := errOf(r); got != tc.want {
 				t.Fatalf("got %+v, want %+v (%s)", got, tc.want, r.Body["error_description"])
 			}
 			if tc.want.Status == 201 {
 				got := [3]any{r.Body["client_name"], r.Body["software_id"], r.Body["software_statement"]}
-				if want := [3]any{"From statement", "app-1", good}; got != want {
+				if want := [3]any{"From statement", "app-1", tc.stmt}; got != want {
 					t.Errorf("got %v, want %v", got, want)
 				}
 			}

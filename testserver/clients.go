@@ -57,7 +57,7 @@ type tmpl struct {
 }
 
 func (s *Server) validator() *validator {
-	return &validator{scopes: s.scopes, vendorFields: s.cfg.VendorFields, issuers: s.cfg.SoftwareStatementIssuers}
+	return &validator{scopes: s.scopes, vendorFields: s.cfg.VendorFields, issuers: s.stmtKeys, now: s.now}
 }
 
 func (s *Server) buildTemplates() error {

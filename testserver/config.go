@@ -102,7 +102,9 @@ type Config struct {
 	// a trailing "*" matches a prefix. Other unknown metadata is ignored (RFC 7591 §2).
 	VendorFields []string `yaml:"vendor_fields"`
 	// SoftwareStatementIssuers maps a trusted software statement issuer ("iss") to its key:
-	// a PEM RSA public key (RS256) or, prefixed with "hs256:", a shared secret (HS256).
+	// a PEM public key, RSA (RS256) or ECDSA P-256 (ES256), or, prefixed with "hs256:", a
+	// shared secret of at least 32 bytes (HS256). A statement must be signed with that
+	// key's algorithm; exp, nbf and iat are checked against Now with a minute of leeway.
 	SoftwareStatementIssuers map[string]string `yaml:"software_statement_issuers"`
 
 	// TLS, if set, makes Serve answer HTTPS with it.

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // TestIDTokenVerifiesWithJWKS checks the RS256 signature of an ID token with the key
@@ -73,20 +75,13 @@ func TestSoftwareStatementRS256(t *testing.T) {
 	}
 	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
 	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
-	sign := func(k *rsa.PrivateKey, claims map[string]any) string {
-		h, _ := json.Marshal(map[string]string{"alg": "RS256"})
-		c, _ := json.Marshal(claims)
-		in := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(c)
-		d := sha256.Sum256([]byte(in))
-		s, _ := rsa.SignPKCS1v15(nil, k, crypto.SHA256, d[:])
-		return in + "." + base64.RawURLEncoding.EncodeToString(s)
-	}
+	sign := func(k *rsa.PrivateKey, claims map[string]any) string { return signStatement(t, jose.RS256, k, nil, claims) }
 	other, _ := rsa.GenerateKey(rand.Reader, 2048)
 	e := start(t, func(c *Config) { c.SoftwareStatementIssuers = map[string]string{"https://v.example": pemKey} })
 	claims := map[string]any{"iss": "https://v.example", "software_id": "sw", "grant_types": []string{"client_credentials"}}
 	good := e.register(map[string]any{"software_statement": sign(key, claims)})
 	bad := e.register(map[string]any{"software_statement": sign(other, claims)})
-	hs := e.register(map[string]any{"software_statement": hs256(t, "x", claims)})
+	hs := e.register(map[string]any{"software_statement": hs256(t, vendorSecret, claims)})
 	if got := []errResult{errOf(good), errOf(bad), errOf(hs)}; !reflect.DeepEqual(got, []errResult{{201, ""}, {400, errInvalidSoftwareStmt}, {400, errInvalidSoftwareStmt}}) {
 		t.Errorf("got %+v", got)
 	}

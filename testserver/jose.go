@@ -2,86 +2,157 @@ package testserver
 
 import (
 	"crypto"
-	"crypto/hmac"
+	"crypto/ecdsa"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-// signJWT returns a compact JWS (RFC 7515) of claims, signed RS256 with the server key.
-func (s *Server) signJWT(typ string, claims any) (string, error) {
-	hdr, _ := json.Marshal(map[string]string{"alg": "RS256", "kid": s.kid, "typ": typ})
-	body, err := json.Marshal(claims)
+// JOSE (RFC 7515 JWS, RFC 7517 JWK, RFC 7519 JWT) is done by go-jose: ID tokens are signed
+// RS256 with the server key, published in the JWKS under its RFC 7638 thumbprint, and
+// software statements (RFC 7591 §2.3) are verified with the key configured for their issuer.
+
+// useKey sets the signing key, its key id, the JWKS document and the ID token signer.
+func (s *Server) useKey(key *rsa.PrivateKey) error {
+	pub := jose.JSONWebKey{Key: &key.PublicKey, Algorithm: string(jose.RS256), Use: "sig"}
+	tp, err := pub.Thumbprint(crypto.SHA256)
 	if err != nil {
-		return "", err
+		return fmt.Errorf("signing key thumbprint: %w", err)
 	}
-	in := b64(hdr) + "." + b64(body)
-	h := sha256.Sum256([]byte(in))
-	sig, err := rsa.SignPKCS1v15(nil, s.key, crypto.SHA256, h[:])
+	pub.KeyID = b64(tp)
+	if s.jwks, err = json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{pub}}); err != nil {
+		return fmt.Errorf("encode the JWKS: %w", err)
+	}
+	s.signer, err = jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: key, KeyID: pub.KeyID}},
+		(&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
-		return "", err
+		return fmt.Errorf("ID token signer: %w", err)
 	}
-	return in + "." + b64(sig), nil
+	s.key, s.kid = key, pub.KeyID
+	return nil
 }
 
-// parseJWS splits a compact JWS and decodes its header and claims without verifying it.
-func parseJWS(tok string) (hdr map[string]any, claims map[string]json.RawMessage, signed string, sig []byte, err error) {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return nil, nil, "", nil, errors.New("not a compact JWS (three base64url parts separated by dots)")
-	}
-	dec := func(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
-	hb, err1 := dec(parts[0])
-	cb, err2 := dec(parts[1])
-	sig, err3 := dec(parts[2])
-	if err := errors.Join(err1, err2, err3); err != nil {
-		return nil, nil, "", nil, errors.New("a part is not unpadded base64url")
-	}
-	if json.Unmarshal(hb, &hdr) != nil || hdr == nil {
-		return nil, nil, "", nil, errors.New("the header is not a JSON object")
-	}
-	if json.Unmarshal(cb, &claims) != nil || claims == nil {
-		return nil, nil, "", nil, errors.New("the payload is not a JSON object")
-	}
-	return hdr, claims, parts[0] + "." + parts[1], sig, nil
+// signJWT returns a compact JWS of claims, signed RS256 with the server key.
+func (s *Server) signJWT(claims any) (string, error) {
+	return jwt.Signed(s.signer).Claims(claims).Serialize()
 }
 
-// verifyJWS checks an RS256 or HS256 signature with key: "hs256:SECRET" or a PEM public key.
-func verifyJWS(alg, key, signed string, sig []byte) error {
-	h := sha256.Sum256([]byte(signed))
-	if secret, ok := strings.CutPrefix(key, "hs256:"); ok {
-		if alg != "HS256" {
-			return errors.New("the issuer's key is HS256 but the statement is " + alg)
+// statementAlgs are the signature algorithms a software statement may use; "none" is not
+// one of them, so an unsigned statement does not parse.
+var statementAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.HS256}
+
+// stmtKey is the verification key configured for a software statement issuer and the one
+// algorithm it may be used with (so that an RSA public key can never be used as an HMAC
+// secret, or the other way round).
+type stmtKey struct {
+	key any
+	alg jose.SignatureAlgorithm
+}
+
+// statementKeys parses Config.SoftwareStatementIssuers.
+func statementKeys(issuers map[string]string) (map[string]stmtKey, error) {
+	keys := make(map[string]stmtKey, len(issuers))
+	for iss, cfg := range issuers {
+		k, err := statementKey(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("software_statement_issuers[%q]: %w", iss, err)
 		}
-		m := hmac.New(sha256.New, []byte(secret))
-		m.Write([]byte(signed))
-		if !hmac.Equal(m.Sum(nil), sig) {
-			return errors.New("the signature does not verify")
+		keys[iss] = k
+	}
+	return keys, nil
+}
+
+func statementKey(cfg string) (stmtKey, error) {
+	if secret, ok := strings.CutPrefix(cfg, "hs256:"); ok {
+		if len(secret) < 32 {
+			// RFC 7518 §3.2: a key of the same size as the hash output or larger MUST be used.
+			return stmtKey{}, fmt.Errorf("the hs256 secret has %d bytes; HS256 needs at least 32 (RFC 7518 §3.2)", len(secret))
 		}
-		return nil
+		return stmtKey{[]byte(secret), jose.HS256}, nil
 	}
-	if alg != "RS256" {
-		return errors.New("the issuer's key is RS256 but the statement is " + alg)
-	}
-	blk, _ := pem.Decode([]byte(key))
+	blk, _ := pem.Decode([]byte(cfg))
 	if blk == nil {
-		return errors.New("the configured key of the issuer is not PEM")
+		return stmtKey{}, errors.New("the key is neither a PEM public key nor hs256:SECRET")
 	}
 	pub, err := x509.ParsePKIXPublicKey(blk.Bytes)
 	if err != nil {
-		return errors.New("the configured key of the issuer is not a PKIX public key")
+		return stmtKey{}, errors.New("the PEM block is not a PKIX public key")
 	}
-	rk, ok := pub.(*rsa.PublicKey)
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return stmtKey{k, jose.RS256}, nil
+	case *ecdsa.PublicKey:
+		return stmtKey{k, jose.ES256}, nil
+	}
+	return stmtKey{}, errors.New("the public key is neither RSA (RS256) nor ECDSA P-256 (ES256)")
+}
+
+// softwareStatement verifies a software statement (RFC 7591 §2.3) and returns its claims.
+// RFC 7591 §3.2.2: a statement that is malformed, unsigned or badly signed, or outside its
+// validity period, is invalid_software_statement; one from an issuer this server does not
+// trust is unapproved_software_statement.
+func (v *validator) softwareStatement(stmt string) (map[string]json.RawMessage, error) {
+	invalid := func(format string, args ...any) error {
+		return badRequest(errInvalidSoftwareStmt, "software_statement "+format, args...)
+	}
+	tok, err := jwt.ParseSigned(stmt, statementAlgs)
+	if err != nil {
+		return nil, invalid("is not a JWS signed with one of RS256, PS256, ES256 or HS256 (an unsigned alg none statement is refused): %v", joseReason(err))
+	}
+	if len(tok.Headers) != 1 {
+		return nil, invalid("must have exactly one signature")
+	}
+	if _, ok := tok.Headers[0].ExtraHeaders["crit"]; ok {
+		// RFC 7515 §4.1.11: a JWS with a critical extension the recipient does not
+		// understand is invalid. This server understands none.
+		return nil, invalid("uses a critical header extension (crit), which this server does not support")
+	}
+	var unverified struct {
+		Issuer string `json:"iss"`
+	}
+	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
+		return nil, invalid("payload is not a JSON object of claims: %v", joseReason(err))
+	}
+	if unverified.Issuer == "" {
+		// RFC 7591 §2.3: the software statement MUST contain an "iss" claim.
+		return nil, invalid("has no iss claim: the issuer must sign it with iss set")
+	}
+	iss := unverified.Issuer
+	k, ok := v.issuers[iss]
 	if !ok {
-		return errors.New("the configured key of the issuer is not RSA")
+		return nil, badRequest(errUnapprovedSoftwareStmt, "software statements from issuer %q are not trusted by this server: add it to software_statement_issuers", iss)
 	}
-	if rsa.VerifyPKCS1v15(rk, crypto.SHA256, h[:], sig) != nil {
-		return errors.New("the signature does not verify")
+	if got := tok.Headers[0].Algorithm; got != string(k.alg) {
+		return nil, invalid("from %q is signed %s, but the key configured for its issuer is %s", iss, got, k.alg)
 	}
-	return nil
+	var claims map[string]json.RawMessage
+	var std jwt.Claims
+	if err := tok.Claims(k.key, &claims, &std); err != nil {
+		return nil, invalid("from %q: the signature does not verify with the issuer's key", iss)
+	}
+	now := time.Now
+	if v.now != nil {
+		now = v.now
+	}
+	if err := std.ValidateWithLeeway(jwt.Expected{Time: now()}, jwt.DefaultLeeway); err != nil {
+		return nil, invalid("from %q is not valid now: %v", iss, joseReason(err))
+	}
+	return claims, nil
+}
+
+// joseReason is go-jose's error message without its package prefix.
+func joseReason(err error) string {
+	m := err.Error()
+	for _, p := range []string{"go-jose/go-jose/jwt: ", "go-jose/go-jose: "} {
+		m = strings.TrimPrefix(m, p)
+	}
+	return m
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -55,7 +56,8 @@ func decodeStored(s string, full bool) (*metadata, error) {
 type validator struct {
 	scopes       []string
 	vendorFields []string
-	issuers      map[string]string // software statement issuer → key
+	issuers      map[string]stmtKey // software statement issuer → key
+	now          func() time.Time   // the clock for software statements' exp, nbf and iat
 }
 
 type fieldKind int
@@ -605,26 +607,4 @@ func dedupe(a []string) []string {
 		}
 	}
 	return out
-}
-
-// softwareStatement verifies a software statement (RFC 7591 §2.3) and returns its claims.
-func (v *validator) softwareStatement(stmt string) (map[string]json.RawMessage, error) {
-	hdr, claims, signed, sig, err := parseJWS(stmt)
-	if err != nil {
-		return nil, badRequest(errInvalidSoftwareStmt, "software_statement is malformed: %v", err)
-	}
-	var iss string
-	if raw, ok := claims["iss"]; !ok || json.Unmarshal(raw, &iss) != nil || iss == "" {
-		// RFC 7591 §2.3: the software statement MUST contain an "iss" claim.
-		return nil, badRequest(errInvalidSoftwareStmt, "software_statement has no iss claim: the issuer must sign it with iss set")
-	}
-	key, ok := v.issuers[iss]
-	if !ok {
-		return nil, badRequest(errUnapprovedSoftwareStmt, "software statements from issuer %q are not trusted by this server: add it to software_statement_issuers", iss)
-	}
-	alg, _ := hdr["alg"].(string)
-	if err := verifyJWS(alg, key, signed, sig); err != nil {
-		return nil, badRequest(errInvalidSoftwareStmt, "software_statement from %q: %v", iss, err)
-	}
-	return claims, nil
 }

@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +20,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // maxBody is the largest request body any endpoint reads; larger ones get 413.
@@ -56,6 +57,8 @@ type Server struct {
 	lt        Lifetimes
 	key       *rsa.PrivateKey
 	kid       string
+	signer    jose.Signer
+	stmtKeys  map[string]stmtKey
 	jwks      []byte
 	discovery []byte
 	static    map[string]*client
@@ -135,6 +138,9 @@ func newServer(cfg Config) (*Server, error) {
 	}
 	if s.uses == 0 {
 		s.uses = 1
+	}
+	if s.stmtKeys, err = statementKeys(cfg.SoftwareStatementIssuers); err != nil {
+		return nil, err
 	}
 	s.users = map[string]User{}
 	for _, u := range cfg.Users {
@@ -245,12 +251,7 @@ func (s *Server) loadKey(tx txn) error {
 			}
 		}
 	}
-	s.key = key
-	s.kid = thumbprint(&key.PublicKey)
-	jwk := map[string]string{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": s.kid,
-		"n": b64(key.PublicKey.N.Bytes()), "e": b64(bigEndian(key.PublicKey.E))}
-	s.jwks, _ = json.Marshal(map[string]any{"keys": []any{jwk}})
-	return nil
+	return s.useKey(key)
 }
 
 // Config returns the effective configuration: secrets generated and kept in the database
@@ -481,20 +482,6 @@ func mediaTypeIs(ct, want string) bool {
 
 // b64 is unpadded base64url.
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
-
-func bigEndian(e int) []byte {
-	var b []byte
-	for ; e > 0; e >>= 8 {
-		b = append([]byte{byte(e)}, b...)
-	}
-	return b
-}
-
-// thumbprint is the RFC 7638 JWK thumbprint, used as the key id.
-func thumbprint(k *rsa.PublicKey) string {
-	h := sha256.Sum256([]byte(`{"e":"` + b64(bigEndian(k.E)) + `","kty":"RSA","n":"` + b64(k.N.Bytes()) + `"}`))
-	return b64(h[:])
-}
 
 // newSecret returns 256 random bits, base64url: client secrets, tokens, codes.
 func newSecret(r io.Reader) string { return randomString(r, 32) }

@@ -201,7 +201,7 @@ func (s *Server) idToken(aud string, g userGrant, accessToken string) (string, e
 			claims["email"] = u.Email
 		}
 	}
-	return s.signJWT("JWT", claims)
+	return s.signJWT(claims)
 }
 
 func newGrantID(s *Server) []byte { return []byte(randomString(s.rand, 16)) }
