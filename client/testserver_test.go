@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http/httptest"
 	"reflect"
 	"testing"
 
 	"github.com/dcrctl/dcrctl/client"
 	"github.com/dcrctl/dcrctl/flows"
 	"github.com/dcrctl/dcrctl/testserver"
+	"github.com/dcrctl/dcrctl/testserver/servertest"
 )
 
 // TestAgainstTestserver runs the SDK against dcrctl's own server, written independently
@@ -29,18 +29,9 @@ func TestAgainstTestserver(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			hs := httptest.NewUnstartedServer(nil)
-			cfg := testserver.DefaultConfig()
-			cfg.Issuer = "http://" + hs.Listener.Addr().String()
-			cfg.RotateRegistrationToken, cfg.RotateClientSecret = tc.token, tc.secret
-			srv, err := testserver.New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			hs.Config.Handler = srv
-			hs.Start()
-			t.Cleanup(func() { hs.Close(); srv.Close() })
-			cfg = srv.Config()
+			cfg := servertest.Start(t, func(c *testserver.Config) {
+				c.RotateRegistrationToken, c.RotateClientSecret = tc.token, tc.secret
+			}).Config
 			ctx := context.Background()
 			var c client.Client
 

@@ -17,6 +17,7 @@ import (
 	"github.com/dcrctl/dcrctl/client"
 	"github.com/dcrctl/dcrctl/keystore"
 	"github.com/dcrctl/dcrctl/testserver"
+	"github.com/dcrctl/dcrctl/testserver/servertest"
 )
 
 // cliServer is the real testserver over httptest, for command tests.
@@ -28,25 +29,16 @@ type cliServer struct {
 
 func startCLIServer(t *testing.T, mutate func(*testserver.Config)) *cliServer {
 	t.Helper()
-	hs := httptest.NewUnstartedServer(nil)
-	cfg := testserver.DefaultConfig()
-	cfg.Issuer = "http://" + hs.Listener.Addr().String()
-	cfg.Templates = append(cfg.Templates, testserver.TemplateConfig{ID: "service", Metadata: map[string]any{
-		"client_name": "Service", "grant_types": []any{"client_credentials"},
-		"token_endpoint_auth_method": "client_secret_basic", "scope": "profile",
-	}})
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	srv, err := testserver.New(cfg)
-	if err != nil {
-		hs.Close()
-		t.Fatal(err)
-	}
-	hs.Config.Handler = srv
-	hs.Start()
-	t.Cleanup(func() { hs.Close(); _ = srv.Close() })
-	s := &cliServer{hs: hs, cfg: srv.Config(), secretFile: filepath.Join(t.TempDir(), "bootstrap.secret")}
+	ts := servertest.Start(t, func(cfg *testserver.Config) {
+		cfg.Templates = append(cfg.Templates, testserver.TemplateConfig{ID: "service", Metadata: map[string]any{
+			"client_name": "Service", "grant_types": []any{"client_credentials"},
+			"token_endpoint_auth_method": "client_secret_basic", "scope": "profile",
+		}})
+		if mutate != nil {
+			mutate(cfg)
+		}
+	})
+	s := &cliServer{hs: ts.HTTP, cfg: ts.Config, secretFile: filepath.Join(t.TempDir(), "bootstrap.secret")}
 	if err := os.WriteFile(s.secretFile, []byte(s.cfg.Clients[0].ClientSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/dcrctl/dcrctl/flows"
 	"github.com/dcrctl/dcrctl/flows/flowstest"
 	"github.com/dcrctl/dcrctl/testserver"
+	"github.com/dcrctl/dcrctl/testserver/servertest"
 )
 
 // lockedBuffer is a stream the test may read while the command runs.
@@ -44,24 +45,14 @@ func (l *lockedBuffer) String() string {
 // tokenTestServer runs the real testserver over httptest.
 func tokenTestServer(t *testing.T, mutate func(*testserver.Config)) testserver.Config {
 	t.Helper()
-	hs := httptest.NewUnstartedServer(nil)
-	cfg := testserver.DefaultConfig()
-	cfg.Issuer = "http://" + hs.Listener.Addr().String()
-	cfg.Clients = append(cfg.Clients, testserver.ClientConfig{
-		ClientID: "no-dcr", ClientSecret: "no-dcr-secret", GrantTypes: []string{"client_credentials"}, Scope: "profile",
-	})
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	srv, err := testserver.New(cfg)
-	if err != nil {
-		hs.Close()
-		t.Fatal(err)
-	}
-	hs.Config.Handler = srv
-	hs.Start()
-	t.Cleanup(func() { hs.Close(); _ = srv.Close() })
-	return srv.Config()
+	return servertest.Start(t, func(cfg *testserver.Config) {
+		cfg.Clients = append(cfg.Clients, testserver.ClientConfig{
+			ClientID: "no-dcr", ClientSecret: "no-dcr-secret", GrantTypes: []string{"client_credentials"}, Scope: "profile",
+		})
+		if mutate != nil {
+			mutate(cfg)
+		}
+	}).Config
 }
 
 // tokenRunResult is everything a command run shows.

@@ -2,12 +2,12 @@ package flows
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/dcrctl/dcrctl/testserver"
+	"github.com/dcrctl/dcrctl/testserver/servertest"
 )
 
 // fixedNow is the clock the flows use in tests, so that Token.Expiry is known.
@@ -19,24 +19,8 @@ func clock() time.Time { return fixedNow }
 // and returns its effective config (with generated secrets).
 func startServer(t testing.TB, mutate func(*testserver.Config)) (string, testserver.Config) {
 	t.Helper()
-	hs := httptest.NewUnstartedServer(nil)
-	cfg := testserver.DefaultConfig()
-	cfg.Issuer = "http://" + hs.Listener.Addr().String()
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	srv, err := testserver.New(cfg)
-	if err != nil {
-		hs.Close()
-		t.Fatalf("testserver.New: %v", err)
-	}
-	hs.Config.Handler = srv
-	hs.Start()
-	t.Cleanup(func() {
-		hs.Close()
-		_ = srv.Close()
-	})
-	return cfg.Issuer, srv.Config()
+	ts := servertest.Start(t, mutate)
+	return ts.Issuer(), ts.Config
 }
 
 // counter is an http.RoundTripper that counts requests per path on the way to the real

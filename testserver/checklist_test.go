@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -17,7 +19,9 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-// The tests below are named after the S lines of /work/shared/RFC-CHECKLIST.md.
+// The tests below are named after the S lines of testdata/rfc-checklist.md (a copy of the
+// project's RFC checklist lines this package enforces); TestChecklistCoversTestdata checks that
+// every line there has a subtest.
 
 // errBody is the JSON error shape of a response, for whole-value comparisons.
 type errResult struct {
@@ -644,7 +648,7 @@ func checklist20ErrorFormat(t *testing.T) {
 	})
 }
 
-// TestChecklist runs one subtest per behaviour of the S lines of RFC-CHECKLIST.md, named
+// TestChecklist runs one subtest per behaviour of the S lines of testdata/rfc-checklist.md, named
 // after the line: TestChecklist/06_no_credentials_401_bearer_realm.
 func TestChecklist(t *testing.T) {
 	checklist01DiscoveryBothWellKnowns(t)
@@ -679,4 +683,36 @@ func TestChecklist(t *testing.T) {
 	checklist27TokenEndpoint(t)
 	checklist28LoginAndSSO(t)
 	checklist29RevocationIntrospection(t)
+}
+
+// TestChecklistCoversTestdata fails when a numbered S line of testdata/rfc-checklist.md has no
+// subtest named after it ("NN_…") in the checklist test files.
+func TestChecklistCoversTestdata(t *testing.T) {
+	list, err := os.ReadFile("testdata/rfc-checklist.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var src []byte
+	for _, f := range []string{"checklist_test.go", "checklist2_test.go"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = append(src, b...)
+	}
+	named := map[string]bool{}
+	for _, m := range regexp.MustCompile(`"(\d\d)_[a-z0-9_]+"`).FindAllSubmatch(src, -1) {
+		named[string(m[1])] = true
+	}
+	var lines, missing []string
+	for _, m := range regexp.MustCompile(`(?m)^(\d+)\. S[ :(]`).FindAllSubmatch(list, -1) {
+		n := fmt.Sprintf("%02s", m[1])
+		lines = append(lines, n)
+		if !named[n] {
+			missing = append(missing, n)
+		}
+	}
+	if len(lines) < 29 || len(missing) > 0 {
+		t.Errorf("%d S lines in testdata/rfc-checklist.md; lines without a subtest: %v", len(lines), missing)
+	}
 }

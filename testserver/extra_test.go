@@ -75,7 +75,9 @@ func TestSoftwareStatementRS256(t *testing.T) {
 	}
 	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
 	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
-	sign := func(k *rsa.PrivateKey, claims map[string]any) string { return signStatement(t, jose.RS256, k, nil, claims) }
+	sign := func(k *rsa.PrivateKey, claims map[string]any) string {
+		return signStatement(t, jose.RS256, k, nil, claims)
+	}
 	other, _ := rsa.GenerateKey(rand.Reader, 2048)
 	e := start(t, func(c *Config) { c.SoftwareStatementIssuers = map[string]string{"https://v.example": pemKey} })
 	claims := map[string]any{"iss": "https://v.example", "software_id": "sw", "grant_types": []string{"client_credentials"}}

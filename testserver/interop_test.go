@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dcrctl/dcrctl/testserver"
+	"github.com/dcrctl/dcrctl/testserver/servertest"
 )
 
 // interopDir holds the pinned openid-client (package.json, package-lock.json) and the script
@@ -176,25 +176,12 @@ func TestInteropOpenIDClient(t *testing.T) {
 	if err := os.WriteFile(caFile, certPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewUnstartedServer(nil)
-	hs.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	cfg := testserver.DefaultConfig()
-	cfg.Issuer = "https://" + hs.Listener.Addr().String()
-	cfg.DBPath = filepath.Join(t.TempDir(), "serve.db")
-	srv, err := testserver.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs.Config.Handler = srv
-	hs.StartTLS()
-	t.Cleanup(func() {
-		hs.Close()
-		if err := srv.Close(); err != nil {
-			t.Error(err)
-		}
+	ts := servertest.StartTLS(t, func(c *testserver.Config) {
+		c.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+		c.DBPath = filepath.Join(t.TempDir(), "serve.db")
 	})
-	eff := srv.Config()
-	iss := srv.Issuer()
+	eff := ts.Config
+	iss := ts.Issuer()
 	const redirectURI = "http://127.0.0.1:53682/callback"
 
 	in, _ := json.Marshal(map[string]string{

@@ -1,0 +1,86 @@
+// Package servertest runs the real dcrctl authorization server (package testserver) under
+// net/http/httptest, for tests of code that talks to an RFC 7591/7592 server: the SDK's own
+// tests, and yours. It is the one place that writes out that set-up.
+//
+// It does not import package testing (a public package must not): Start takes the small TB
+// interface, which *testing.T, *testing.B and *testing.F satisfy.
+//
+//	srv := servertest.Start(t, func(c *testserver.Config) { c.Registration = testserver.ModeOpen })
+//	md, err := client.Client{}.Discover(ctx, srv.Issuer())
+package servertest
+
+import (
+	"net/http/httptest"
+
+	"github.com/dcrctl/dcrctl/testserver"
+)
+
+// TB is what Start needs from a test: *testing.T, *testing.B and *testing.F satisfy it.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Fatalf(format string, args ...any)
+}
+
+// Server is a testserver answering on a loopback port.
+type Server struct {
+	// HTTP is the httptest server; HTTP.URL is the issuer.
+	HTTP *httptest.Server
+	// Server is the authorization server.
+	Server *testserver.Server
+	// Config is the effective configuration: secrets that the server generated for static
+	// clients are filled in (Config.Clients[0].ClientSecret is the bootstrap client's).
+	Config testserver.Config
+}
+
+// Issuer is the server's issuer identifier, its base URL.
+func (s *Server) Issuer() string { return s.Server.Issuer() }
+
+// URL is the URL of path below the issuer, e.g. URL("/register").
+func (s *Server) URL(path string) string { return s.Server.Issuer() + path }
+
+// Start runs testserver.DefaultConfig() with its Issuer set to a free loopback port and its
+// database in memory, changed by mutate (which may be nil), until the test ends. It fails
+// the test if the server cannot start.
+func Start(tb TB, mutate func(*testserver.Config)) *Server {
+	tb.Helper()
+	return start(tb, false, mutate)
+}
+
+// StartTLS is Start over HTTPS: the issuer is https://127.0.0.1:PORT, with httptest's
+// certificate (HTTP.Client() trusts it) unless mutate sets Config.TLS.
+func StartTLS(tb TB, mutate func(*testserver.Config)) *Server {
+	tb.Helper()
+	return start(tb, true, mutate)
+}
+
+func start(tb TB, useTLS bool, mutate func(*testserver.Config)) *Server {
+	tb.Helper()
+	hs := httptest.NewUnstartedServer(nil)
+	cfg := testserver.DefaultConfig()
+	cfg.Issuer = "http://" + hs.Listener.Addr().String()
+	if useTLS {
+		cfg.Issuer = "https://" + hs.Listener.Addr().String()
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	srv, err := testserver.New(cfg)
+	if err != nil {
+		hs.Close()
+		tb.Fatalf("servertest: %v", err)
+		return nil
+	}
+	hs.Config.Handler = srv
+	if useTLS {
+		hs.TLS = cfg.TLS
+		hs.StartTLS()
+	} else {
+		hs.Start()
+	}
+	tb.Cleanup(func() {
+		hs.Close()
+		_ = srv.Close()
+	})
+	return &Server{HTTP: hs, Server: srv, Config: srv.Config()}
+}
