@@ -96,9 +96,9 @@ func TestClientCredentials(t *testing.T) {
 			wantPosts: 1,
 		},
 		{
-			name:      "no scope requested (non-nil empty Scopes): the server's default for the client",
+			name:      "no scope requested (non-nil empty Scopes): the server.s default for the client, without dcr (granted only when asked for)",
 			cc:        ClientCredentials{ClientID: "basic-odd", ClientSecret: postSecret, Scopes: []string{}},
-			want:      &tokenShape{AccessToken: true, TokenType: "Bearer", Scope: "dcr profile", ExpiresIn: 3600, Expiry: hour},
+			want:      &tokenShape{AccessToken: true, TokenType: "Bearer", Scope: "profile", ExpiresIn: 3600, Expiry: hour},
 			wantPosts: 1,
 		},
 		{

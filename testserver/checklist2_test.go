@@ -148,7 +148,7 @@ func checklist25DeleteInvalidatesEverything(t *testing.T) {
 	t.Run("25_delete_invalidates_id_secret_token_and_tokens", func(t *testing.T) {
 		e := start(t, nil)
 		c := e.mustRegister(t, ccMetadata)
-		tok := e.form("/token", url.Values{"grant_type": {"client_credentials"}}, c.ID, c.Secret)
+		tok := e.form("/token", url.Values{"grant_type": {"client_credentials"}, "scope": {"dcr"}}, c.ID, c.Secret)
 		at := str(tok.Body["access_token"])
 		if d := e.jsonReq(http.MethodDelete, c.URI, c.RAT, nil); d.Status != 204 {
 			t.Fatalf("DELETE %d", d.Status)
@@ -565,19 +565,7 @@ func checklist27DeviceGrant(t *testing.T) {
 	poll := func(e *env, dc string) resp {
 		return e.form("/token", url.Values{"grant_type": {grantDevice}, "device_code": {dc}, "client_id": {DefaultNativeClient}}, "", "")
 	}
-	// approve drives the user page as a browser: GET, then POST the form.
-	approve := func(t *testing.T, e *env, userCode, action string) resp {
-		req, _ := http.NewRequest(http.MethodGet, e.url("/device?user_code="+url.QueryEscape(userCode)), nil)
-		page := e.do(req)
-		f := hiddenFields(page.Raw)
-		f.Set("user_code", strings.ToLower(userCode))
-		f.Set("username", DefaultUser)
-		f.Set("password", DefaultUserPassword)
-		f.Set("action", action)
-		post, _ := http.NewRequest(http.MethodPost, e.url("/device"), strings.NewReader(f.Encode()))
-		post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		return e.do(post)
-	}
+	approve := func(t *testing.T, e *env, userCode, action string) resp { return e.decideDevice(userCode, action) }
 	t.Run("27_device_pending_slow_down_approve", func(t *testing.T) {
 		e, da := start(t)
 		dc := str(da["device_code"])
@@ -668,4 +656,53 @@ func TestConcurrentUpdatesOfOneClient(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checklist31DCRScope: the seed's rule — dcr is granted only when the token request asks for
+// it, in every grant; a request without scope gets the client's other scopes.
+func checklist31DCRScope(t *testing.T) {
+	// Each case returns the scopes granted without asking and when asking for dcr.
+	grants := []struct {
+		name string
+		get  func(t *testing.T, e *env, scope string) resp
+	}{
+		{"31_client_credentials", func(t *testing.T, e *env, scope string) resp {
+			b := e.cfg.Clients[0]
+			return e.form("/token", url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}, b.ClientID, b.ClientSecret)
+		}},
+		{"31_authorization_code", func(t *testing.T, e *env, scope string) resp {
+			return e.codeLogin(t, DefaultNativeClient, "http://127.0.0.1:4000/callback", scope)
+		}},
+		{"31_refresh_token", func(t *testing.T, e *env, scope string) resp {
+			code := e.codeLogin(t, DefaultNativeClient, "http://127.0.0.1:4000/callback", scope+" offline_access")
+			return e.form("/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {str(code.Body["refresh_token"])},
+				"client_id": {DefaultNativeClient}}, "", "")
+		}},
+		{"31_device", func(t *testing.T, e *env, scope string) resp {
+			da := e.form("/device_authorization", url.Values{"client_id": {DefaultNativeClient}, "scope": {scope}}, "", "")
+			if a := e.decideDevice(str(da.Body["user_code"]), "approve"); a.Status != 200 {
+				t.Fatalf("approve: %d", a.Status)
+			}
+			return e.form("/token", url.Values{"grant_type": {grantDevice}, "device_code": {str(da.Body["device_code"])}, "client_id": {DefaultNativeClient}}, "", "")
+		}},
+	}
+	for _, g := range grants {
+		t.Run(g.name, func(t *testing.T) {
+			e := start(t, nil)
+			without, with := g.get(t, e, ""), g.get(t, e, "dcr")
+			got := []any{without.Status, hasScope(str(without.Body["scope"]), "dcr"), str(without.Body["scope"]) != "" || g.name == "31_client_credentials", with.Status, hasScope(str(with.Body["scope"]), "dcr")}
+			if want := []any{200, false, true, 200, true}; !reflect.DeepEqual(got, want) {
+				t.Errorf("[status, dcr, other scopes] without asking, [status, dcr] asking = %v, want %v (scopes %q, %q)", got, want, without.Body["scope"], with.Body["scope"])
+			}
+		})
+	}
+	t.Run("31_token_without_dcr_cannot_register", func(t *testing.T) {
+		e := start(t, nil)
+		b := e.cfg.Clients[0]
+		tok := e.form("/token", url.Values{"grant_type": {"client_credentials"}}, b.ClientID, b.ClientSecret)
+		r := e.jsonReq(http.MethodPost, "/register", str(tok.Body["access_token"]), ccMetadata)
+		if got := errOf(r); got != (errResult{403, "insufficient_scope"}) {
+			t.Errorf("got %+v", got)
+		}
+	})
 }

@@ -683,6 +683,7 @@ func TestChecklist(t *testing.T) {
 	checklist27TokenEndpoint(t)
 	checklist28LoginAndSSO(t)
 	checklist29RevocationIntrospection(t)
+	checklist31DCRScope(t)
 }
 
 // TestChecklistCoversTestdata fails when a numbered S line of testdata/rfc-checklist.md has no

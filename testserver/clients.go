@@ -41,12 +41,17 @@ func (s *Server) scopeAllowed(c *client, want []string) bool {
 	return true
 }
 
-// defaultScope is what a client gets when it asks for none: everything it registered.
+// scopeDCR is the scope of an initial access token.
+const scopeDCR = "dcr"
+
+// defaultScope is what a client gets when it asks for none: everything it registered except
+// dcr. The seed's rule: "If the application does not ask for the dcr scope, the resulting
+// token will not include it and the app will not be able to register itself." Every grant
+// that takes a scope parameter (client credentials, authorization code, device) comes here;
+// a refresh without scope gets the scope originally granted (RFC 6749 §6), which holds dcr
+// only if that grant asked for it.
 func (s *Server) defaultScope(c *client) string {
-	if c.md.Scope != "" {
-		return c.md.Scope
-	}
-	return ""
+	return strings.Join(slices.DeleteFunc(strings.Fields(c.md.Scope), func(sc string) bool { return sc == scopeDCR }), " ")
 }
 
 // tmpl is a template client.

@@ -234,3 +234,18 @@ func jwtClaims(t *testing.T, tok string) map[string]any {
 }
 
 func sprintf(f string, v any) string { return fmt.Sprintf(f, v) }
+
+// decideDevice drives the device user page as a browser (GET, then POST the form) as the demo
+// user; action is "approve" or "deny".
+func (e *env) decideDevice(userCode, action string) resp {
+	req, _ := http.NewRequest(http.MethodGet, e.url("/device?user_code="+url.QueryEscape(userCode)), nil)
+	page := e.do(req)
+	f := hiddenFields(page.Raw)
+	f.Set("user_code", strings.ToLower(userCode))
+	f.Set("username", DefaultUser)
+	f.Set("password", DefaultUserPassword)
+	f.Set("action", action)
+	post, _ := http.NewRequest(http.MethodPost, e.url("/device"), strings.NewReader(f.Encode()))
+	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return e.do(post)
+}
