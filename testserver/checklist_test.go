@@ -684,6 +684,7 @@ func TestChecklist(t *testing.T) {
 	checklist28LoginAndSSO(t)
 	checklist29RevocationIntrospection(t)
 	checklist31DCRScope(t)
+	checklist37ETag(t)
 }
 
 // TestChecklistCoversTestdata fails when a numbered S line of testdata/rfc-checklist.md has no

@@ -2,8 +2,10 @@ package testserver
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -112,8 +114,10 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	// RFC 7591 §3.2.1: 201 Created, application/json.
-	writeRawJSON(w, http.StatusCreated, resp)
+	// RFC 7591 §3.2.1: 201 Created, application/json. The ETag lets the client make its
+	// first RFC 7592 update conditional.
+	w.Header().Set("ETag", resp.etag)
+	writeRawJSON(w, http.StatusCreated, resp.body)
 }
 
 // readJSONObject reads a JSON object request body (RFC 7591 §3.1, RFC 7592 §2.2).
@@ -178,7 +182,7 @@ func (s *Server) mayInstantiate(t *tmpl, caller string) bool {
 	return true
 }
 
-func (s *Server) register(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+func (s *Server) register(w http.ResponseWriter, r *http.Request) (*clientInfo, error) {
 	th, trow, err := s.initialToken(r)
 	if err != nil {
 		return nil, err
@@ -236,8 +240,35 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) ([]byte, error
 	return s.clientInformation(row, md, secret, rat), nil
 }
 
+// clientInfo is an RFC 7591 §3.2.1 / RFC 7592 §3 response body and its entity tag.
+type clientInfo struct {
+	body []byte
+	etag string
+}
+
+// etag is the strong entity tag (RFC 9110 §8.8.3) of a client's registration: a hash of what
+// a GET shows apart from the credentials, so that it changes with every change of the
+// metadata (an update, or a change of the client's template) and not with a rotation.
+func etag(row *clientRow, md *metadata) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d\x00", row.ID, row.Template, row.IssuedAt, row.SecretExpiresAt)
+	h.Write(encodeObject(md.Fields))
+	return `"` + b64(h.Sum(nil)[:18]) + `"`
+}
+
+// ifMatch reports whether an If-Match header value (RFC 9110 §13.1.1) matches the current
+// entity tag: "*", or a list holding it; weak tags never match (strong comparison).
+func ifMatch(header, current string) bool {
+	for _, t := range strings.Split(header, ",") {
+		if t = strings.TrimSpace(t); t == "*" || t == current {
+			return true
+		}
+	}
+	return false
+}
+
 // clientInformation is the RFC 7591 §3.2.1 / RFC 7592 §3 response.
-func (s *Server) clientInformation(row *clientRow, md *metadata, secret, rat string) []byte {
+func (s *Server) clientInformation(row *clientRow, md *metadata, secret, rat string) *clientInfo {
 	out := make(map[string]json.RawMessage, len(md.Fields)+7)
 	for k, v := range md.Fields {
 		out[k] = v
@@ -256,13 +287,13 @@ func (s *Server) clientInformation(row *clientRow, md *metadata, secret, rat str
 		out["registration_access_token"] = j(rat)
 	}
 	out["registration_client_uri"] = j(s.url(pathRegister + "/" + row.ID))
-	return encodeObject(out)
+	return &clientInfo{body: encodeObject(out), etag: etag(row, md)}
 }
 
 // handleManage is the client configuration endpoint (RFC 7592 §2).
 func (s *Server) handleManage(w http.ResponseWriter, r *http.Request, id string) {
 	var (
-		resp []byte
+		resp *clientInfo
 		err  error
 	)
 	switch r.Method {
@@ -279,13 +310,14 @@ func (s *Server) handleManage(w http.ResponseWriter, r *http.Request, id string)
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusNoContent)
 	default:
-		writeRawJSON(w, http.StatusOK, resp)
+		w.Header().Set("ETag", resp.etag)
+		writeRawJSON(w, http.StatusOK, resp.body)
 	}
 }
 
 var forbiddenInUpdate = []string{"registration_access_token", "registration_client_uri", "client_secret_expires_at", "client_id_issued_at"}
 
-func (s *Server) manage(w http.ResponseWriter, r *http.Request, id string) ([]byte, error) {
+func (s *Server) manage(w http.ResponseWriter, r *http.Request, id string) (*clientInfo, error) {
 	ctx := r.Context()
 	tok, e := bearer(r)
 	if e != nil {
@@ -303,7 +335,7 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request, id string) ([]by
 			return nil, err
 		}
 	}
-	var resp []byte
+	var resp *clientInfo
 	defer s.cache.invalidate(id) // after the commit below
 	err := s.store.update(ctx, func(tx txn) error {
 		row, err := s.ratClient(tx, id, tok)
@@ -316,6 +348,13 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request, id string) ([]by
 		}
 		if c == nil {
 			return invalidToken("the registration access token is not valid for this client: it may have been deleted")
+		}
+		if im := r.Header.Get("If-Match"); im != "" && !ifMatch(im, etag(row, c.md)) {
+			// RFC 9110 §13.1.1: the condition is evaluated against the current
+			// representation; a mismatch is 412 and changes nothing, so that of two
+			// concurrent updates from one read, the second fails instead of silently
+			// undoing the first.
+			return errorf(http.StatusPreconditionFailed, "invalid_request", "If-Match does not match: the registration changed since you read it (its ETag is now %s): read it again, apply your change, and retry with the new ETag", etag(row, c.md))
 		}
 		switch r.Method {
 		case http.MethodDelete:
