@@ -75,7 +75,9 @@ func checklist37ETag(t *testing.T) {
 		}
 	})
 	t.Run("37_rotation_keeps_etag", func(t *testing.T) {
-		e := start(t, func(c *Config) { c.RotateRegistrationToken, c.RotateClientSecret = RotateOnReadAndUpdate, RotateOnReadAndUpdate })
+		e := start(t, func(c *Config) {
+			c.RotateRegistrationToken, c.RotateClientSecret = RotateOnReadAndUpdate, RotateOnReadAndUpdate
+		})
 		c := e.mustRegister(t, ccMetadata)
 		g1 := e.conditional(http.MethodGet, c, "", "")
 		c.RAT = str(g1.Body["registration_access_token"])
