@@ -45,6 +45,7 @@ type serveOptions struct {
 	TLSSelf      bool
 	InsecureHTTP bool
 	LogFormat    string
+	MaxConns     int
 
 	// ready, if set, is called once the server accepts connections (tests).
 	ready func(addr string)
@@ -101,6 +102,7 @@ Plain http is only allowed on a loopback address; elsewhere use --tls-cert/--tls
 	f.BoolVar(&opts.TLSSelf, "tls-self-signed", false, "serve HTTPS with a generated self-signed certificate (its PEM is written next to the database)")
 	f.BoolVar(&opts.InsecureHTTP, "insecure-http", false, "allow plain http on a non-loopback address (credentials travel unencrypted)")
 	f.StringVar(&opts.LogFormat, "log-format", "text", "request log format on stderr: text, json or none")
+	f.IntVar(&opts.MaxConns, "max-conns", 0, fmt.Sprintf("most connections open at once; idle ones are closed to make room (default %d)", testserver.DefaultMaxConns))
 	return c
 }
 
@@ -247,6 +249,9 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 	defer logw.Close()
 	cfg.Logger = serveLogger(logw, opts.LogFormat)
 	cfg.TLS = tlsCfg
+	if opts.MaxConns != 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
 
 	srv, err := testserver.New(cfg)
 	if err != nil {

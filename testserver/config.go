@@ -107,6 +107,10 @@ type Config struct {
 	// key's algorithm; exp, nbf and iat are checked against Now with a minute of leeway.
 	SoftwareStatementIssuers map[string]string `yaml:"software_statement_issuers"`
 
+	// MaxConns caps the connections Serve keeps open at once; 0 means DefaultMaxConns.
+	// Idle keep-alive connections are closed after a few seconds, and at the cap the
+	// an idle one is closed to make room.
+	MaxConns int `yaml:"max_conns"`
 	// TLS, if set, makes Serve answer HTTPS with it.
 	TLS *tls.Config `yaml:"-"`
 	// SigningKey signs ID tokens. Nil: the key stored in the database, or a new one that is

@@ -53,10 +53,23 @@
 //
 // Secrets at rest (client secrets, registration access tokens, access and refresh tokens,
 // codes, device codes, session ids) are stored as SHA-256 hashes and compared in constant
-// time. The only secret kept in clear is the generated secret of a static client configured
-// without one (so that `dcrctl serve` can print it again after a restart). Because secrets
+// time. Kept in clear in the database: the ID token signing key (PKCS#8), the generated
+// secret of each static client configured without one (so that `dcrctl serve` can print it
+// again after a restart), client metadata, and the user names and scopes of tokens and
+// sessions. New therefore creates the database directory 0700 and the database 0600 (SQLite
+// gives the WAL and shared-memory files the same mode) and tightens an existing database to
+// 0600. Because secrets
 // are hashed, a GET or PUT that does not rotate the client secret cannot return it:
 // client_secret is then omitted (client_secret_expires_at is still present).
+//
+// # Serving
+//
+// Server is an http.Handler; Serve runs it on a listener with the timeouts, the connection
+// cap (Config.MaxConns, DefaultMaxConns) and the graceful shutdown that `dcrctl serve` uses.
+// Routes are Go 1.22 http.ServeMux patterns below the issuer's path. Everything the server
+// stores goes through the storage interface (storage.go); the SQLite implementation and all
+// SQL are in store.go. JOSE (ID tokens, JWKS, software statements) is go-jose (jose.go).
+// Package servertest starts a Server under httptest for tests.
 //
 // # Driving the login form
 //

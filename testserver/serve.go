@@ -10,8 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 )
+
+// DefaultMaxConns is the number of connections Serve keeps open at once when
+// Config.MaxConns is 0: well below the usual limit of 1024 open files per process.
+const DefaultMaxConns = 512
 
 // Timeouts of Serve. IdleTimeout is short on purpose: an idle keep-alive connection holds a
 // file descriptor and a slot under Config.MaxConns, so a burst of idle clients must not keep
@@ -32,7 +37,13 @@ const (
 // The listener may be bound (and its address put in Config.Issuer) before New: connections
 // that arrive before Serve wait in the listen backlog.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	limit := s.cfg.MaxConns
+	if limit == 0 {
+		limit = DefaultMaxConns
+	}
+	lim := newConnLimiter(ln, limit)
 	hs := &http.Server{
+		ConnState:         lim.track,
 		Handler:           s,
 		ReadHeaderTimeout: serveReadHeaderTimeout,
 		ReadTimeout:       serveReadTimeout,
@@ -46,9 +57,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() {
 		if hs.TLSConfig != nil {
-			errc <- hs.ServeTLS(ln, "", "")
+			errc <- hs.ServeTLS(lim, "", "")
 		} else {
-			errc <- hs.Serve(ln)
+			errc <- hs.Serve(lim)
 		}
 	}()
 	select {
@@ -65,6 +76,88 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("testserver: serve on %s: %w", ln.Addr(), err)
 	}
 	return nil
+}
+
+// connLimiter caps the connections a listener hands out. At the cap, Accept closes an idle
+// keep-alive connection (its client reconnects when it needs to) and otherwise waits for a
+// connection to close, so new clients queue in the listen backlog instead of failing, and a
+// crowd of idle clients cannot keep others out.
+type connLimiter struct {
+	net.Listener
+	slots     chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+
+	mu   sync.Mutex
+	idle map[net.Conn]struct{}
+}
+
+func newConnLimiter(ln net.Listener, max int) *connLimiter {
+	return &connLimiter{Listener: ln, slots: make(chan struct{}, max), done: make(chan struct{}), idle: map[net.Conn]struct{}{}}
+}
+
+// Accept waits for a free slot, then accepts.
+func (l *connLimiter) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	default:
+		l.evictIdle()
+		select {
+		case l.slots <- struct{}{}:
+		case <-l.done:
+			return nil, net.ErrClosed
+		}
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &limitedConn{Conn: c, release: func() { <-l.slots }}, nil
+}
+
+// Close closes the listener and wakes an Accept waiting for a slot.
+func (l *connLimiter) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+// track is the http.Server ConnState hook: it keeps the set of idle connections.
+func (l *connLimiter) track(c net.Conn, st http.ConnState) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if st == http.StateIdle {
+		l.idle[c] = struct{}{}
+	} else {
+		delete(l.idle, c)
+	}
+}
+
+func (l *connLimiter) evictIdle() {
+	l.mu.Lock()
+	var victim net.Conn
+	for c := range l.idle {
+		victim = c
+		delete(l.idle, c)
+		break
+	}
+	l.mu.Unlock()
+	if victim != nil {
+		victim.Close()
+	}
+}
+
+// limitedConn gives its slot back once, when it is closed.
+type limitedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
 }
 
 // ParseMode returns the registration mode named s; "" is ModeClient.

@@ -139,6 +139,9 @@ func newServer(cfg Config) (*Server, error) {
 	if s.uses == 0 {
 		s.uses = 1
 	}
+	if cfg.MaxConns < 0 {
+		return nil, fmt.Errorf("Config.MaxConns is %d: use a positive number, or 0 for the default %d", cfg.MaxConns, DefaultMaxConns)
+	}
 	if s.stmtKeys, err = statementKeys(cfg.SoftwareStatementIssuers); err != nil {
 		return nil, err
 	}
