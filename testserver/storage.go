@@ -21,7 +21,7 @@ type storage interface {
 	session(ctx context.Context, hash []byte) (*sessionRow, error)
 	deviceByUserCode(ctx context.Context, userCodeHash []byte) (*deviceRow, error)
 
-	// update runs fn in a write transaction of its own; fn's error rolls it back.
+	// update runs fn in a write transaction; fn's error undoes everything fn did.
 	update(ctx context.Context, fn func(txn) error) error
 	// batch runs fn in the next group commit, beside other callers' jobs, and returns fn's
 	// error or the commit's. A multi-statement fn (multi) is undone alone when it fails; a

@@ -94,12 +94,36 @@ type store struct {
 
 	checkpointDone chan struct{}
 
+	// WAL bounding (file databases only; see truncateWAL). The writer goroutine alone
+	// touches walDirty.
+	path           string
+	walLimit       int64         // TRUNCATE checkpoint after a commit that leaves the WAL larger
+	idleCheckpoint time.Duration // TRUNCATE checkpoint after this long without writes
+	walDirty       bool          // writes since the last TRUNCATE checkpoint
+
 	getClient, insertToken, getToken *sql.Stmt
 	insertClient, useToken           *sql.Stmt
 }
 
+// The WAL bound: a commit that leaves the WAL larger than walLimit is followed by a TRUNCATE
+// checkpoint on the writer's connection, which holds new writes (they queue) while it copies
+// the WAL into the database and empties it. Under sustained writes the WAL therefore stays
+// below walLimit plus one group commit (at most 256 jobs), documented as WALBound. Passive
+// checkpoints every 500 ms keep the copying small; an idle second or a restart empties the WAL.
+//
+// They are variables for tests only.
+var (
+	walLimit       int64 = WALBound / 2
+	idleCheckpoint       = time.Second
+)
+
+// WALBound is the size the SQLite write-ahead log stays under through sustained writes: a
+// TRUNCATE checkpoint runs when it passes half of this. Idle time (a second without writes)
+// or a restart shrinks it to zero.
+const WALBound = 64 << 20
+
 func openStore(ctx context.Context, path string) (*store, error) {
-	s := &store{}
+	s := &store{path: path, walLimit: walLimit, idleCheckpoint: idleCheckpoint}
 	if path == "" {
 		db, err := sql.Open("sqlite", "file::memory:?_pragma=foreign_keys(1)&_txlock=immediate")
 		if err != nil {
@@ -141,6 +165,12 @@ func openStore(ctx context.Context, path string) (*store, error) {
 	if err := s.prepare(ctx); err != nil {
 		s.close()
 		return nil, err
+	}
+	if path != "" {
+		// A WAL left by a crash (or a version without the bound) is replayed by SQLite
+		// on open; empty it now, before serving.
+		s.walDirty = true
+		s.truncateWAL()
 	}
 	s.jobs = make(chan *writeJob, 256)
 	s.stopWriter = make(chan struct{})
@@ -299,9 +329,11 @@ func scanDevice(r scanner) (*deviceRow, error) {
 	return d, err
 }
 
+// update runs fn as a multi-statement job of the next group commit: under its own savepoint,
+// so that its error undoes it alone. Every write goes through the writer goroutine, which is
+// what lets it bound the WAL.
 func (s *store) update(ctx context.Context, fn func(txn) error) error {
-	ctx = quick(ctx)
-	return s.withTx(ctx, func(tx *sql.Tx) error { return fn(&sqlTxn{ctx: ctx, tx: tx, s: s}) })
+	return s.batch(true, fn)
 }
 
 func (s *store) batch(multi bool, fn func(txn) error) error {
@@ -446,20 +478,21 @@ func (s *store) sweep(ctx context.Context, now time.Time, cursor []byte) ([]byte
 	if err != nil {
 		return nil, err
 	}
-	if last != nil {
-		if _, err := s.w.ExecContext(ctx, `DELETE FROM tokens WHERE hash > ? AND hash <= ? AND expires_at < ?`, cursor, last, cut); err != nil {
-			return nil, err
-		}
+	exec := func(q string, args ...any) error {
+		return s.write(false, func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, q, args...)
+			return err
+		})
 	}
 	if last != nil {
-		return last, nil
+		return last, exec(`DELETE FROM tokens WHERE hash > ? AND hash <= ? AND expires_at < ?`, cursor, last, cut)
 	}
 	// The end of the tokens table: sweep the (smaller) sessions and devices tables once per
 	// pass, then wrap around.
-	if _, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, now.Unix()); err != nil {
+	if err := exec(`DELETE FROM sessions WHERE expires_at < ?`, now.Unix()); err != nil {
 		return nil, err
 	}
-	if _, err := s.w.ExecContext(ctx, `DELETE FROM devices WHERE expires_at < ?`, cut); err != nil {
+	if err := exec(`DELETE FROM devices WHERE expires_at < ?`, cut); err != nil {
 		return nil, err
 	}
 	return []byte{}, nil
@@ -508,9 +541,15 @@ func (s *store) write(multi bool, fn func(context.Context, *sql.Tx) error) error
 
 func (s *store) writer() {
 	defer close(s.writerDone)
+	idle := time.NewTimer(s.idleCheckpoint)
+	defer idle.Stop()
 	for {
 		var batch []*writeJob
 		select {
+		case <-idle.C:
+			s.truncateWAL()
+			idle.Reset(s.idleCheckpoint)
+			continue
 		case j := <-s.jobs:
 			batch = append(batch, j)
 		case <-s.stopWriter:
@@ -537,7 +576,36 @@ func (s *store) writer() {
 			}
 		}
 		s.commit(batch)
+		if s.path != "" {
+			s.walDirty = true
+			if s.walSize() > s.walLimit {
+				s.truncateWAL()
+			}
+			idle.Reset(s.idleCheckpoint)
+		}
 	}
+}
+
+// walSize is the size of the WAL file; 0 if there is none.
+func (s *store) walSize() int64 {
+	fi, err := os.Stat(s.path + "-wal")
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// truncateWAL runs a TRUNCATE checkpoint on the writer's connection, between transactions:
+// it waits (busy_timeout) for readers of old WAL frames, copies the WAL into the database and
+// truncates it to zero bytes. A checkpoint that could not finish is retried after the next
+// commit or idle period.
+func (s *store) truncateWAL() {
+	if !s.walDirty || s.path == "" {
+		return
+	}
+	var busy, logFrames, done int
+	err := s.w.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done)
+	s.walDirty = err != nil || busy != 0
 }
 
 func (s *store) commit(batch []*writeJob) {
