@@ -686,6 +686,7 @@ func TestChecklist(t *testing.T) {
 	checklist29RevocationIntrospection(t)
 	checklist31DCRScope(t)
 	checklist37ETag(t)
+	checklist38Storage(t)
 }
 
 // TestChecklistCoversTestdata fails when a numbered S line of testdata/rfc-checklist.md has no

@@ -44,13 +44,11 @@ func badRequest(code, format string, args ...any) *Error {
 // writeError is the one place protocol errors are written. Anything that is not an *Error is
 // an internal failure: it is logged and answered with a generic server_error.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var pe *Error
-	if !errors.As(err, &pe) {
-		s.log.LogAttrs(r.Context(), slog.LevelError, "internal error", slog.String("path", requestPath(r)), slog.String("error", err.Error()))
-		pe = &Error{Status: http.StatusInternalServerError, Code: "server_error",
-			Description: "the server failed to process the request; the server log has the details"}
-	}
+	pe := s.protocolError(r, err)
 	h := w.Header()
+	if pe.Status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", retryAfter)
+	}
 	if pe.Challenge != "" {
 		// RFC 6750 §3: a 401 MUST include WWW-Authenticate; without credentials, no error code.
 		c := pe.Challenge + ` realm="` + quoteParam(s.issuer) + `"`
@@ -64,6 +62,30 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		body["error"] = pe.Code
 	}
 	writeJSON(w, pe.Status, body)
+}
+
+// retryAfter is the Retry-After (seconds) of a 503 for a storage fault.
+const retryAfter = "5"
+
+// protocolError is err as the protocol error to answer with. A storage fault
+// (errUnavailable: disk full, database read-only or missing) is 503 temporarily_unavailable;
+// anything else that is not an *Error is an internal failure, logged and answered with a
+// generic server_error.
+func (s *Server) protocolError(r *http.Request, err error) *Error {
+	var pe *Error
+	switch {
+	case errors.As(err, &pe):
+		return pe
+	case errors.Is(err, errUnavailable):
+		s.log.LogAttrs(r.Context(), slog.LevelWarn, "storage unavailable", slog.String("path", requestPath(r)), slog.String("error", err.Error()))
+		// RFC 6749 §4.1.2.1 names temporarily_unavailable; RFC 9110 §15.6.4: 503 with
+		// Retry-After for a condition that passes.
+		return &Error{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable",
+			Description: "the server cannot write to its database right now (disk full, read-only or missing); reads still work: retry after " + retryAfter + " seconds"}
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelError, "internal error", slog.String("path", requestPath(r)), slog.String("error", err.Error()))
+	return &Error{Status: http.StatusInternalServerError, Code: "server_error",
+		Description: "the server failed to process the request; the server log has the details"}
 }
 
 // quoteParam makes s safe inside a quoted auth-param (RFC 7235 quoted-string, and RFC 6750
@@ -150,12 +172,11 @@ trusted, so the error is shown here (RFC 6749 §4.1.2.1).</p>
 
 // writeErrorPage shows a protocol error to the person in the browser.
 func (s *Server) writeErrorPage(w http.ResponseWriter, r *http.Request, err error) {
-	var pe *Error
-	if !errors.As(err, &pe) {
-		s.log.LogAttrs(r.Context(), slog.LevelError, "internal error", slog.String("path", requestPath(r)), slog.String("error", err.Error()))
-		pe = &Error{Status: http.StatusInternalServerError, Code: "server_error", Description: "the server failed; see its log"}
-	}
+	pe := s.protocolError(r, err)
 	h := w.Header()
+	if pe.Status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", retryAfter)
+	}
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Frame-Options", "DENY")

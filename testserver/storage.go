@@ -67,6 +67,18 @@ type txn interface {
 	putMeta(k string, v []byte) error
 }
 
+// errUnavailable matches (errors.Is) a storage fault that should pass: the disk is full, the
+// database is read-only, missing or locked too long. Handlers answer it with 503 and
+// Retry-After; the store keeps working and the next write tries again.
+var errUnavailable = errors.New("the database is temporarily unavailable")
+
+// unavailableError is a storage fault; it matches errUnavailable and unwraps to the cause.
+type unavailableError struct{ err error }
+
+func (e *unavailableError) Error() string        { return "storage unavailable: " + e.err.Error() }
+func (e *unavailableError) Unwrap() error        { return e.err }
+func (e *unavailableError) Is(target error) bool { return target == errUnavailable }
+
 // errDuplicate is a write that would break a uniqueness rule.
 var errDuplicate = errors.New("a row with this key exists")
 

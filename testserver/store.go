@@ -14,7 +14,8 @@ import (
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // the pure-Go SQLite driver "sqlite"
+	sqlite "modernc.org/sqlite" // the pure-Go SQLite driver "sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // The schema keeps writes cheap: a registration writes one B-tree (clients, keyed by id), a
@@ -100,6 +101,7 @@ type store struct {
 	walLimit       int64         // TRUNCATE checkpoint after a commit that leaves the WAL larger
 	idleCheckpoint time.Duration // TRUNCATE checkpoint after this long without writes
 	walDirty       bool          // writes since the last TRUNCATE checkpoint
+	file           os.FileInfo   // the database file as opened, to notice it being deleted
 
 	getClient, insertToken, getToken *sql.Stmt
 	insertClient, useToken           *sql.Stmt
@@ -167,6 +169,12 @@ func openStore(ctx context.Context, path string) (*store, error) {
 		return nil, err
 	}
 	if path != "" {
+		fi, err := os.Stat(path)
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		s.file = fi
 		// A WAL left by a crash (or a version without the bound) is replayed by SQLite
 		// on open; empty it now, before serving.
 		s.walDirty = true
@@ -287,11 +295,12 @@ func (s *store) client(ctx context.Context, id string) (*clientRow, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
-	return c, err
+	return c, fault(err)
 }
 
 func (s *store) token(ctx context.Context, hash []byte) (*tokenRow, error) {
-	return scanToken(s.getToken.QueryRowContext(quick(ctx), hash))
+	t, err := scanToken(s.getToken.QueryRowContext(quick(ctx), hash))
+	return t, fault(err)
 }
 
 const tokenCols = `kind, client_id, grant_id, subject, scope, origin, issued_at, expires_at, uses, revoked, data`
@@ -311,11 +320,12 @@ func (s *store) session(ctx context.Context, hash []byte) (*sessionRow, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
-	return si, err
+	return si, fault(err)
 }
 
 func (s *store) deviceByUserCode(ctx context.Context, userCodeHash []byte) (*deviceRow, error) {
-	return scanDevice(s.r.QueryRowContext(quick(ctx), `SELECT `+deviceCols+` FROM devices WHERE user_code = ?`, userCodeHash))
+	d, err := scanDevice(s.r.QueryRowContext(quick(ctx), `SELECT `+deviceCols+` FROM devices WHERE user_code = ?`, userCodeHash))
+	return d, fault(err)
 }
 
 const deviceCols = `hash, user_code, client_id, scope, subject, expires_at, interval, last_poll, status, auth_time`
@@ -536,7 +546,7 @@ func (s *store) write(multi bool, fn func(context.Context, *sql.Tx) error) error
 	}
 	s.jobs <- j
 	s.mu.RUnlock()
-	return <-j.done
+	return fault(<-j.done)
 }
 
 func (s *store) writer() {
@@ -608,8 +618,20 @@ func (s *store) truncateWAL() {
 	s.walDirty = err != nil || busy != 0
 }
 
+// errDBLost is the fault of a database file deleted or replaced under the running server:
+// SQLite would go on writing to the deleted file, and every write would be lost at exit.
+var errDBLost = errors.New("the database file was deleted or replaced while the server runs: put it back, or restart the server to start a new one")
+
 func (s *store) commit(batch []*writeJob) {
 	ctx := context.Background()
+	if s.file != nil {
+		if fi, err := os.Stat(s.path); err != nil || !os.SameFile(fi, s.file) {
+			for _, j := range batch {
+				j.done <- &unavailableError{errDBLost}
+			}
+			return
+		}
+	}
 	errs := make([]error, len(batch))
 	run := func(j *writeJob, tx *sql.Tx) (err error) {
 		defer func() {
@@ -624,12 +646,20 @@ func (s *store) commit(batch []*writeJob) {
 		for i, j := range batch {
 			if !j.multi {
 				errs[i] = run(j, tx)
+				if f := fault(errs[i]); errors.Is(f, errUnavailable) {
+					// SQLite may have rolled the whole transaction back (it does on a
+					// full disk): the batch fails with the fault, for every job.
+					return f
+				}
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, `SAVEPOINT job`); err != nil {
 				return err
 			}
 			if errs[i] = run(j, tx); errs[i] != nil {
+				if f := fault(errs[i]); errors.Is(f, errUnavailable) {
+					return f
+				}
 				if _, err := tx.ExecContext(ctx, `ROLLBACK TO job`); err != nil {
 					return err
 				}
@@ -647,6 +677,22 @@ func (s *store) commit(batch []*writeJob) {
 			j.done <- errs[i]
 		}
 	}
+}
+
+// fault marks the SQLite errors that should pass by themselves as storage faults
+// (errUnavailable): a full disk or database size limit, a read-only or moved database, I/O
+// errors, a file that cannot be opened, a lock held past busy_timeout, no memory.
+func fault(err error) error {
+	var se *sqlite.Error
+	if err == nil || !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN,
+		sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_PROTOCOL:
+		return &unavailableError{err}
+	}
+	return err
 }
 
 // quick drops ctx's cancellation for database calls: they are short (busy_timeout bounds a

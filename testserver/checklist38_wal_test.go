@@ -10,10 +10,10 @@ import (
 	"time"
 )
 
-// TestWALBounded: through sustained writes from 8 goroutines the WAL stays under twice the
+// walBounded: through sustained writes from 8 goroutines the WAL stays under twice the
 // checkpoint limit (the documented WALBound is twice walLimit); a second without writes
 // empties it, and so does opening a database whose WAL a crash left behind.
-func TestWALBounded(t *testing.T) {
+func walBounded(t *testing.T) {
 	oldLimit, oldIdle := walLimit, idleCheckpoint
 	walLimit, idleCheckpoint = 256<<10, 200*time.Millisecond
 	t.Cleanup(func() { walLimit, idleCheckpoint = oldLimit, oldIdle })
