@@ -1,0 +1,305 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dcrctl/dcrctl/client"
+	"github.com/dcrctl/dcrctl/flows"
+)
+
+// grace is how long requests in flight may finish after the run's context is cancelled.
+const grace = 2 * time.Second
+
+// cleanupTimeout bounds the deletion of the registered clients after the run.
+const cleanupTimeout = 2 * time.Minute
+
+// Stop reasons, as in Report.StoppedBy.
+const (
+	StopInstalls    = "installs"
+	StopDuration    = "duration"
+	StopMaxRequests = "max_requests"
+	StopInterrupted = "interrupted"
+	StopError       = "error"
+)
+
+// errPublicClient stops a run whose login step meets a client without a secret.
+var errPublicClient = errors.New("bench: the registered client has no client_secret, so the login step (a client credentials token as the new client) cannot run: register a confidential client that may use the client_credentials grant, or leave out the login step")
+
+// engine is one run.
+type engine struct {
+	cfg   Config
+	meta  *client.ServerMetadata
+	start time.Time
+
+	next        atomic.Int64 // index of the next installation
+	sent        atomic.Int64 // requests allowed so far (for MaxRequests)
+	started     atomic.Int64
+	unconfirmed atomic.Int64 // registrations without an answer: the server may hold them
+
+	mu        sync.Mutex
+	stoppedBy string
+	fatal     error
+	halt      chan struct{} // closed: send no more requests
+	haltOnce  sync.Once
+
+	shards []*shard
+}
+
+// worker is one connection and the SDK values that use it.
+type worker struct {
+	hc    *http.Client
+	sdk   *client.Client
+	shard *shard
+}
+
+func (e *engine) newWorker(s *shard) *worker {
+	t := &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       e.cfg.TLSConfig,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: e.cfg.Timeout,
+		MaxConnsPerHost:       1,
+		MaxIdleConns:          1,
+		MaxIdleConnsPerHost:   1,
+		IdleConnTimeout:       90 * time.Second,
+	}
+	hc := &http.Client{
+		Transport: t,
+		Timeout:   e.cfg.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return errors.New("the server redirected an API request: check the issuer URL")
+		},
+	}
+	sdk := &client.Client{HTTPClient: hc, UserAgent: e.cfg.UserAgent, InsecureAllowHTTP: e.cfg.InsecureAllowHTTP}
+	return &worker{hc: hc, sdk: sdk, shard: s}
+}
+
+// reason records why the run stops (the first reason wins).
+func (e *engine) reason(r string, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stoppedBy == "" {
+		e.stoppedBy = r
+	}
+	if err != nil && e.fatal == nil {
+		e.fatal = err
+	}
+}
+
+// stop records the reason and lets no further request start.
+func (e *engine) stop(r string, err error) {
+	e.reason(r, err)
+	e.haltOnce.Do(func() { close(e.halt) })
+}
+
+func (e *engine) halted() bool {
+	select {
+	case <-e.halt:
+		return true
+	default:
+		return false
+	}
+}
+
+// mayRequest reserves one request, or reports that the run has stopped.
+func (e *engine) mayRequest() bool {
+	if e.halted() {
+		return false
+	}
+	if e.cfg.MaxRequests > 0 && e.sent.Add(1) > e.cfg.MaxRequests {
+		e.stop(StopMaxRequests, nil)
+		return false
+	}
+	return true
+}
+
+// Run plays the installations, cleans up, and returns the report. The report is returned
+// even with an error: a run stopped by an error still has measurements, and the cleanup ran.
+// Only an invalid Config or a failed discovery return a nil report.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	e := &engine{cfg: cfg, halt: make(chan struct{})}
+	meta, err := e.newWorker(nil).sdk.Discover(ctx, cfg.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	if cfg.has(StepRegister) && meta.RegistrationEndpoint == "" {
+		return nil, fmt.Errorf("bench: %s advertises no registration_endpoint: dynamic registration is disabled there", cfg.Issuer)
+	}
+	if (cfg.has(StepToken) || cfg.has(StepLogin)) && meta.TokenEndpoint == "" {
+		return nil, fmt.Errorf("bench: %s advertises no token_endpoint", cfg.Issuer)
+	}
+	e.meta = meta
+	elapsed := e.play(ctx)
+	return e.report(elapsed, e.cleanup(ctx)), e.fatal
+}
+
+// play runs the workers until a bound stops them and returns the time it took.
+func (e *engine) play(ctx context.Context) time.Duration {
+	reqCtx, cancelReq := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelReq()
+	done := make(chan struct{})
+	go func() { // Ctrl-C: stop starting requests; those in flight get a grace period.
+		select {
+		case <-ctx.Done():
+			e.stop(StopInterrupted, nil)
+			select {
+			case <-time.After(grace):
+				cancelReq()
+			case <-done:
+			}
+		case <-done:
+		}
+	}()
+	e.start = time.Now()
+	if e.cfg.Duration > 0 {
+		t := time.AfterFunc(e.cfg.Duration, func() { e.stop(StopDuration, nil) })
+		defer t.Stop()
+	}
+	var wg sync.WaitGroup
+	for range e.cfg.Concurrency {
+		s := newShard(e.cfg.Steps)
+		e.shards = append(e.shards, s)
+		w := e.newWorker(s)
+		wg.Go(func() { e.work(reqCtx, w) })
+	}
+	stopProgress := e.progressLoop()
+	wg.Wait()
+	elapsed := time.Since(e.start)
+	close(done)
+	stopProgress()
+	return elapsed
+}
+
+// work runs installations until the run stops or every installation has been started.
+func (e *engine) work(ctx context.Context, w *worker) {
+	defer w.hc.CloseIdleConnections()
+	for !e.halted() {
+		i := e.next.Add(1) - 1
+		if e.cfg.Installs > 0 && i >= int64(e.cfg.Installs) {
+			e.reason(StopInstalls, nil)
+			return
+		}
+		due := time.Now()
+		if e.cfg.Rate > 0 {
+			due = e.start.Add(time.Duration(float64(i) / e.cfg.Rate * float64(time.Second)))
+			if !e.waitUntil(due) {
+				return
+			}
+		}
+		e.started.Add(1)
+		e.install(ctx, w, due)
+	}
+}
+
+// waitUntil sleeps until t; false when the run stopped meanwhile.
+func (e *engine) waitUntil(t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return !e.halted()
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return !e.halted()
+	case <-e.halt:
+		return false
+	}
+}
+
+// installation is what one installation holds between its steps.
+type installation struct {
+	token string
+	c     *created
+}
+
+// install plays the steps of one installation; the first step's latency counts from due.
+func (e *engine) install(ctx context.Context, w *worker, due time.Time) {
+	in := installation{token: e.cfg.InitialToken}
+	for k, step := range e.cfg.Steps {
+		if step == StepLogin && in.c.reg.ClientSecret == "" {
+			e.stop(StopError, errPublicClient)
+			return
+		}
+		if !e.mayRequest() {
+			return
+		}
+		t0 := time.Now()
+		if k == 0 && e.cfg.Rate > 0 {
+			t0 = due
+		}
+		err := e.do(ctx, w, step, &in)
+		w.shard.record(step, time.Since(t0), err)
+		if err != nil {
+			w.shard.mu.Lock()
+			w.shard.failed++
+			w.shard.mu.Unlock()
+			return
+		}
+	}
+	w.shard.mu.Lock()
+	w.shard.completed++
+	w.shard.mu.Unlock()
+}
+
+// do sends one step's request.
+func (e *engine) do(ctx context.Context, w *worker, step Step, in *installation) error {
+	switch step {
+	case StepToken:
+		tok, err := flows.ClientCredentials{TokenURL: e.meta.TokenEndpoint, ClientID: e.cfg.ClientID, ClientSecret: e.cfg.ClientSecret,
+			AuthMethod: e.cfg.AuthMethod, Scopes: e.cfg.Scopes, HTTPClient: w.hc}.Token(ctx)
+		if err != nil {
+			return err
+		}
+		in.token = tok.AccessToken
+		return nil
+	case StepRegister:
+		var reg *client.Registration
+		var err error
+		if e.cfg.Template != "" {
+			reg, err = w.sdk.RegisterTemplate(ctx, e.meta.RegistrationEndpoint, in.token, e.cfg.Template, client.Metadata{})
+		} else {
+			reg, err = w.sdk.Register(ctx, e.meta.RegistrationEndpoint, in.token, e.cfg.Metadata)
+		}
+		if reg != nil { // created, even if the answer was incomplete: it must be cleaned up
+			in.c = &created{reg: reg}
+			w.shard.mu.Lock()
+			w.shard.created = append(w.shard.created, in.c)
+			w.shard.mu.Unlock()
+		} else if unanswered(err) {
+			e.unconfirmed.Add(1)
+		}
+		return err
+	case StepLogin:
+		r := in.c.reg
+		_, err := flows.ClientCredentials{TokenURL: e.meta.TokenEndpoint, ClientID: r.ClientID, ClientSecret: r.ClientSecret,
+			AuthMethod: r.TokenEndpointAuthMethod, Scopes: []string{}, HTTPClient: w.hc}.Token(ctx)
+		return err
+	case StepRead:
+		reg, err := w.sdk.Read(ctx, in.c.reg)
+		if reg != nil {
+			if reg.ClientSecret == "" { // not rotated: the server no longer shows it
+				reg.ClientSecret = in.c.reg.ClientSecret
+			}
+			in.c.reg = reg
+		}
+		return err
+	default: // StepDelete
+		err := w.sdk.Delete(ctx, in.c.reg)
+		if err == nil {
+			in.c.deleted = true
+		}
+		return err
+	}
+}
