@@ -3,7 +3,6 @@ package client
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -13,7 +12,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-	"time"
 )
 
 // MaxResponseSize is the largest response body the client reads: 1 MiB. A larger body is an
@@ -24,9 +22,10 @@ const MaxResponseSize = 1 << 20
 // management (RFC 7592) endpoints. Its zero value is ready to use; it holds no state between
 // calls and is safe for concurrent use as long as its fields are not changed.
 type Client struct {
-	// HTTPClient sends the requests. nil means a default client with timeouts (30 s per
-	// request, 10 s to connect and for the TLS handshake) that follows at most 5 redirects,
-	// and only to URLs this Client would accept itself.
+	// HTTPClient sends the requests. nil means [NewHTTPClient]'s client: timeouts (30 s per
+	// request, 10 s to connect and for the TLS handshake) and the redirect policy of
+	// [CheckRedirect]. A client whose CheckRedirect is nil gets that policy too (on a copy);
+	// to trace or instrument requests, wrap only the Transport ([HTTPOptions.WrapTransport]).
 	HTTPClient *http.Client
 
 	// UserAgent is sent in every request. "" means "dcrctl/<version>", the version of this
@@ -40,28 +39,11 @@ type Client struct {
 	InsecureAllowHTTP bool
 }
 
-var defaultTransport = sync.OnceValue(func() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.TLSHandshakeTimeout = 10 * time.Second
-	t.ResponseHeaderTimeout = 30 * time.Second
-	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	return t
-})
-
 func (c *Client) httpClient() *http.Client {
 	if c.HTTPClient != nil {
-		return c.HTTPClient
+		return withRedirectPolicy(c.HTTPClient, c.InsecureAllowHTTP)
 	}
-	return &http.Client{
-		Transport: defaultTransport(),
-		Timeout:   30 * time.Second,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 5 {
-				return errors.New("stopped after 5 redirects")
-			}
-			return c.checkURL(req.URL)
-		},
-	}
+	return NewHTTPClient(HTTPOptions{InsecureAllowHTTP: c.InsecureAllowHTTP})
 }
 
 var moduleVersion = sync.OnceValue(func() string {
@@ -100,17 +82,20 @@ func isLoopback(host string) bool {
 }
 
 // checkURL enforces https (or http on loopback, or InsecureAllowHTTP).
-func (c *Client) checkURL(u *url.URL) error {
+func (c *Client) checkURL(u *url.URL) error { return checkURL(u, c.InsecureAllowHTTP) }
+
+// checkURL enforces https, or http on loopback or when allowHTTP.
+func checkURL(u *url.URL, allowHTTP bool) error {
 	switch {
 	case u.Scheme == "https" && u.Host != "":
 		return nil
 	case u.Scheme == "http" && u.Host != "":
-		if c.InsecureAllowHTTP || isLoopback(u.Hostname()) {
+		if allowHTTP || isLoopback(u.Hostname()) {
 			return nil
 		}
 		return fmt.Errorf("refusing plain http to %s: tokens and secrets would travel unencrypted; use https (http is allowed only for loopback hosts, or with InsecureAllowHTTP)", u.Host)
 	default:
-		return fmt.Errorf("URL %q is not an absolute https URL", redactURL(u))
+		return fmt.Errorf("URL %q is not an absolute https URL", RedactURL(u))
 	}
 }
 
@@ -127,16 +112,6 @@ func (c *Client) parseURL(what, raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return u, nil
-}
-
-// redactURL returns u without user info, for messages.
-func redactURL(u *url.URL) string {
-	if u.User == nil {
-		return u.String()
-	}
-	v := *u
-	v.User = nil
-	return v.String()
 }
 
 // response is a fully read HTTP response.
@@ -173,10 +148,10 @@ func (c *Client) do(ctx context.Context, method string, u *url.URL, token string
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading the response from %s: %w", redactURL(u), err)
+		return nil, fmt.Errorf("reading the response from %s: %w", RedactURL(u), err)
 	}
 	if len(data) > MaxResponseSize {
-		return nil, fmt.Errorf("the response from %s is larger than 1 MiB: refusing to read it", redactURL(u))
+		return nil, fmt.Errorf("the response from %s is larger than 1 MiB: refusing to read it", RedactURL(u))
 	}
 	r := &response{status: resp.StatusCode, header: resp.Header, body: data}
 	if mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type")); err == nil {

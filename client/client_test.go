@@ -115,7 +115,7 @@ func TestCheckURL(t *testing.T) {
 		{"http://localhost.example.com/reg", false, "refusing plain http to localhost.example.com: tokens and secrets would travel unencrypted; use https (http is allowed only for loopback hosts, or with InsecureAllowHTTP)"},
 		{"http://10.0.0.1/reg", true, "<nil>"},
 		{"https://user:pw@as.example.com", false, "<nil>"},
-		{"ftp://user:pw@as.example.com/x", true, `URL "ftp://as.example.com/x" is not an absolute https URL`},
+		{"ftp://user:pw@as.example.com/x", true, `URL "ftp://REDACTED@as.example.com/x" is not an absolute https URL`},
 		{"/relative", false, `URL "/relative" is not an absolute https URL`},
 	}
 	for _, tc := range tests {

@@ -106,7 +106,7 @@ func (c *Client) discover(ctx context.Context, issuer string) (*ServerMetadata, 
 	// RFC 8414 §2: the issuer is a URL "that uses the "https" scheme and has no query or
 	// fragment components".
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
-		return nil, fmt.Errorf("issuer %q must not have a query, a fragment or user info (RFC 8414 §2)", redactURL(u))
+		return nil, fmt.Errorf("issuer %q must not have a query, a fragment or user info (RFC 8414 §2)", RedactURL(u))
 	}
 	// RFC 8414 §3.1: "If the issuer identifier value contains a path component, any
 	// terminating "/" MUST be removed before inserting "/.well-known/" and the well-known

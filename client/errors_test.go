@@ -167,10 +167,13 @@ func TestSecretsNeverPrinted(t *testing.T) {
 func TestIsSecretMember(t *testing.T) {
 	for name, want := range map[string]bool{
 		"client_secret": true, "registration_access_token": true, "software_statement": true, "initial_access_token": true,
-		"x_password": true, "token": true, "private_key_pem": true,
+		"x_password": true, "token": true, "private_key_pem": true, "x_admin_password": true,
+		"X-Api-Key": true, "x_webhook_secret": true, "client_assertion": true, "code": true, "device_code": true,
+		"code_verifier": true, "signing_key": true, "x_credentials": true, "csrf_token": true,
+		"public_key": false, "jwks": false, "keys": false, "client_assertion_type": false, "kid": false,
 		"client_secret_expires_at": false, "access_token_ttl": false, "token_endpoint_auth_method": false,
 		"id_token_signed_response_alg": false, "client_name": false,
 	} {
-		check(t, name, isSecretMember(name), want)
+		check(t, name, IsSecretMember(name), want)
 	}
 }

@@ -13,22 +13,9 @@ import (
 // The printed forms of Metadata and Registration (fmt's %v, %+v, %#v, %s, %q, String,
 // GoString, and log/slog) are their JSON with every secret replaced by "[REDACTED]": the
 // client secret, the registration access token, the software statement, any member whose
-// name says secret, password or token, and the private parts of keys in jwks.
+// name [IsSecretMember] says is secret, and the private parts of keys (RFC 7518 §6).
 
 const redacted = `"[REDACTED]"`
-
-// isSecretMember reports whether a member of this name holds a secret.
-func isSecretMember(name string) bool {
-	n := strings.ToLower(name)
-	switch {
-	case strings.Contains(n, "secret") && !strings.HasSuffix(n, "_expires_at"),
-		strings.Contains(n, "password"),
-		n == "token", strings.HasSuffix(n, "_token"), n == "software_statement",
-		strings.Contains(n, "private"):
-		return true
-	}
-	return false
-}
 
 // jwkPrivate are the JWK members that hold private or symmetric key material (RFC 7518 §6).
 var jwkPrivate = map[string]bool{"d": true, "p": true, "q": true, "dp": true, "dq": true, "qi": true, "oth": true, "k": true}
@@ -41,6 +28,11 @@ func redactJSON(data []byte, inJWKS bool) []byte {
 	}
 	switch data[0] {
 	case '{':
+		var probe map[string]json.RawMessage
+		if json.Unmarshal(data, &probe) != nil {
+			return []byte(redacted)
+		}
+		_, isJWK := probe["kty"]
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.Token()
 		var b bytes.Buffer
@@ -61,7 +53,7 @@ func redactJSON(data []byte, inJWKS bool) []byte {
 			kb, _ := marshal(k)
 			b.Write(kb)
 			b.WriteByte(':')
-			if isSecretMember(k) || inJWKS && jwkPrivate[k] {
+			if IsSecretMember(k) || (inJWKS || isJWK) && jwkPrivate[k] {
 				b.WriteString(redacted)
 			} else {
 				b.Write(redactJSON(v, inJWKS || k == "jwks"))

@@ -151,7 +151,7 @@ func probeRegistration(ctx context.Context, g *GlobalOptions, endpoint string) (
 	req.Header.Set("Content-Type", "text/plain")
 	resp, err := hc.Do(req)
 	if err != nil {
-		return "unknown", "probe failed: " + redactError(err)
+		return "unknown", "probe failed: " + client.RedactError(err)
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

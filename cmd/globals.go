@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -213,24 +212,15 @@ func (a storeAccess) get(ctx context.Context, name string) (keystore.Credential,
 }
 
 // httpClient is the HTTP client for every request: nil (the packages' defaults) unless
-// --verbose asks for the redacted trace.
+// --verbose asks for the redacted trace, which wraps only the Transport of package client's
+// default client, so the redirect policy and timeouts stay the same.
 func (g *GlobalOptions) httpClient() *http.Client {
 	if !g.Verbose {
 		return nil
 	}
-	return &http.Client{
-		Transport: &traceTransport{Base: http.DefaultTransport, Out: g.IO.ErrOut},
-		Timeout:   30 * time.Second,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 5 {
-				return errors.New("stopped after 5 redirects")
-			}
-			if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
-				return errors.New("refusing a redirect from https to plain http")
-			}
-			return nil
-		},
-	}
+	return client.NewHTTPClient(client.HTTPOptions{WrapTransport: func(rt http.RoundTripper) http.RoundTripper {
+		return &client.TraceTransport{Base: rt, Out: g.IO.ErrOut}
+	}})
 }
 
 // sdk returns the registration client.
@@ -317,8 +307,3 @@ func (s *spinner) Stop() {
 func warnSecretOnArgv(ios *IOStreams, what, instead string) {
 	fmt.Fprintf(ios.ErrOut, "warning: %s on the command line is visible to other users (ps) and kept in shell history: %s\n", what, instead)
 }
-
-// secretMembers are client metadata members that hold secrets.
-var secretMembers = []string{"client_secret", "registration_access_token"}
-
-func isSecretMember(k string) bool { return slices.Contains(secretMembers, k) }

@@ -367,7 +367,7 @@ func (e metadataEdits) apply(ios *IOStreams, base map[string]json.RawMessage) (m
 		if !ok || k == "" {
 			return nil, usageErrorf("--set %q: use --set key=value, e.g. --set client_name=Shop or --set 'grant_types=[\"client_credentials\"]'", s)
 		}
-		if isSecretMember(k) {
+		if client.IsSecretMember(k) {
 			warnSecretOnArgv(ios, "--set "+k, "put it in a file given with -f instead")
 		}
 		if json.Valid([]byte(v)) {

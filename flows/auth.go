@@ -7,9 +7,10 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/dcrctl/dcrctl/client"
 )
 
 // Client authentication methods at the token endpoint (RFC 7591 §2,
@@ -59,15 +60,12 @@ func authStyle(method, secret string, supported []string) (oauth2.AuthStyle, str
 	return 0, "", fmt.Errorf("token_endpoint_auth_method %q is not supported by dcrctl: use client_secret_basic, client_secret_post or none", method)
 }
 
-// defaultHTTPClient is used when a flow's HTTPClient is nil: no redirects are needed for the
-// token endpoint, and every request is bounded in time.
-var defaultHTTPClient = &http.Client{Timeout: 30 * time.Second}
-
+// httpClient is the client for a flow's requests: the caller's, or package client's default
+// (timeouts and the one redirect policy, client.CheckRedirect). A caller's client without a
+// CheckRedirect of its own gets that policy too, so that a 307 from a token endpoint never
+// re-sends a client_secret_post body, or a code and PKCE verifier, to another place.
 func httpClient(c *http.Client) *http.Client {
-	if c == nil {
-		return defaultHTTPClient
-	}
-	return c
+	return client.WithRedirectPolicy(c)
 }
 
 // withHTTPClient hands the client to x/oauth2, which takes it from the context.

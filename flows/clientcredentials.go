@@ -39,7 +39,8 @@ type ClientCredentials struct {
 	// Scopes requested; nil means [DefaultScopes], an empty non-nil slice requests none.
 	Scopes []string
 
-	// HTTPClient makes every request; nil means a client with a 30 s timeout.
+	// HTTPClient makes every request; nil means [client.NewHTTPClient]'s. A client without a
+	// CheckRedirect of its own gets [client.CheckRedirect]'s policy (on a copy).
 	HTTPClient *http.Client
 	// Now is the clock for Token.Expiry; nil means time.Now.
 	Now func() time.Time

@@ -38,7 +38,8 @@ type DeviceFlow struct {
 	// for example to open VerificationURIComplete or show it as a QR code.
 	Notify func(DeviceAuthorization)
 
-	// HTTPClient makes every request; nil means a client with a 30 s timeout.
+	// HTTPClient makes every request; nil means [client.NewHTTPClient]'s. A client without a
+	// CheckRedirect of its own gets [client.CheckRedirect]'s policy (on a copy).
 	HTTPClient *http.Client
 	// Now and Sleep are the clock; nil means time.Now and a timer that ctx cancels.
 	Now   func() time.Time

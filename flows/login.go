@@ -64,8 +64,9 @@ type BrowserLogin struct {
 	// Status receives what the user must read: the URL, and a warning if the browser could
 	// not be opened. nil means io.Discard.
 	Status io.Writer
-	// HTTPClient makes the requests to the server (discovery, code exchange); nil means a
-	// client with a 30 s timeout. The browser does not use it.
+	// HTTPClient makes the requests to the server (discovery, code exchange); nil means
+	// [client.NewHTTPClient]'s. A client without a CheckRedirect of its own gets
+	// [client.CheckRedirect]'s policy (on a copy). The browser does not use it.
 	HTTPClient *http.Client
 	// Now is the clock for Token.Expiry; nil means time.Now.
 	Now func() time.Time
