@@ -72,6 +72,11 @@ func (c *Client) userAgent() string {
 	return "dcrctl/" + moduleVersion()
 }
 
+// IsLoopback reports whether host (a URL's host name, without port) names the local machine:
+// localhost, a *.localhost name, or a loopback address (127.0.0.0/8, ::1). Plain http to such
+// hosts is allowed (RFC 8252 §8.3), and callers may treat them as the user's own machine.
+func IsLoopback(host string) bool { return isLoopback(host) }
+
 // isLoopback reports whether host (without port) names the local machine.
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
