@@ -27,7 +27,9 @@ func jsonNames(t reflect.Type) map[string]bool {
 }
 
 // splitObject decodes data, which must be a JSON object, and splits its members into those
-// named in known and the rest. Members named in skip are dropped.
+// named in known and the rest. Members named in skip are dropped, and so is every member
+// whose value is null: null means absent, in every document this package reads (servers
+// such as Ory Hydra send "redirect_uris": null and null for every unset vendor member).
 func splitObject(data []byte, known, skip map[string]bool) (knownMembers, rest map[string]json.RawMessage, err error) {
 	var all map[string]json.RawMessage
 	if err := json.Unmarshal(data, &all); err != nil {
@@ -39,7 +41,7 @@ func splitObject(data []byte, known, skip map[string]bool) (knownMembers, rest m
 	knownMembers = map[string]json.RawMessage{}
 	for k, v := range all {
 		switch {
-		case skip[k]:
+		case skip[k], isNull(v):
 		case known[k]:
 			knownMembers[k] = v
 		default:
@@ -51,6 +53,9 @@ func splitObject(data []byte, known, skip map[string]bool) (knownMembers, rest m
 	}
 	return knownMembers, rest, nil
 }
+
+// isNull reports whether v is the JSON literal null.
+func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null" }
 
 // decodeKnown decodes members (exact names only, so encoding/json's case-insensitive
 // matching cannot capture an unknown member) into the struct pointed to by dst. On failure

@@ -16,6 +16,11 @@ import (
 // field goes to Extra, byte for byte, so that decode → encode sends back what the server
 // sent. Slices distinguish absent (nil, not encoded) from empty (non-nil, encoded as []);
 // numbers and booleans are pointers so that an explicit 0 or false survives.
+//
+// A member whose value is null is treated as absent, on read, on update and in print: it is
+// not decoded (not even into Extra), so it is neither sent back nor shown. An empty string is
+// likewise not encoded. RFC 7591 §2 gives null no meaning; servers that send it (Ory Hydra
+// does for every unset member) treat an absent member the same.
 type Metadata struct {
 	// RFC 7591 §2.
 	RedirectURIs            []string        `json:"redirect_uris,omitzero"`
@@ -87,20 +92,23 @@ var localizable = map[string]bool{"client_name": true, "client_uri": true, "logo
 // LocalizedKey("client_name", "ja-Jpan-JP") = "client_name#ja-Jpan-JP".
 func LocalizedKey(field, tag string) string { return field + "#" + tag }
 
-// check refuses metadata that no server may accept, before it is sent.
+// check refuses metadata that no server may accept, before it is sent. It never refuses
+// what a server itself returned: an empty jwks object ({}, as Ory Hydra answers for a client
+// without keys) is accepted, and counts as no keys.
 func (m Metadata) check() error {
-	// RFC 7591 §2: "The "jwks_uri" and "jwks" parameters MUST NOT both be present in the
-	// same request or response."
-	if m.JWKSURI != "" && len(m.JWKS) > 0 {
-		return fmt.Errorf("jwks and jwks_uri are both set: RFC 7591 §2 allows only one; keep jwks_uri if the keys are published, jwks otherwise")
+	var set struct {
+		Keys *[]json.RawMessage `json:"keys"`
 	}
 	if len(m.JWKS) > 0 {
-		var set struct {
-			Keys []json.RawMessage `json:"keys"`
-		}
-		if err := json.Unmarshal(m.JWKS, &set); err != nil || set.Keys == nil {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(m.JWKS, &obj); err != nil || obj == nil || json.Unmarshal(m.JWKS, &set) != nil {
 			return fmt.Errorf(`jwks must be a JWK Set, a JSON object {"keys": [...]} (RFC 7591 §2, RFC 7517 §5)`)
 		}
+	}
+	// RFC 7591 §2: "The "jwks_uri" and "jwks" parameters MUST NOT both be present in the
+	// same request or response."
+	if m.JWKSURI != "" && set.Keys != nil {
+		return fmt.Errorf("jwks and jwks_uri are both set: RFC 7591 §2 allows only one; keep jwks_uri if the keys are published, jwks otherwise")
 	}
 	return nil
 }
