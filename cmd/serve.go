@@ -46,6 +46,7 @@ type serveOptions struct {
 	InsecureHTTP bool
 	LogFormat    string
 	MaxConns     int
+	BehaveLike   string
 
 	// ready, if set, is called once the server accepts connections (tests).
 	ready func(addr string)
@@ -102,6 +103,7 @@ Plain http is only allowed on a loopback address; elsewhere use --tls-cert/--tls
 	f.BoolVar(&opts.TLSSelf, "tls-self-signed", false, "serve HTTPS with a generated self-signed certificate (its PEM is written next to the database)")
 	f.BoolVar(&opts.InsecureHTTP, "insecure-http", false, "allow plain http on a non-loopback address (credentials travel unencrypted)")
 	f.StringVar(&opts.LogFormat, "log-format", "text", "request log format on stderr: text, json or none")
+	f.StringVar(&opts.BehaveLike, "behave-like", "", "behave like another server: "+strings.Join(testserver.ProfileNames(), ", ")+" (default strict)")
 	f.IntVar(&opts.MaxConns, "max-conns", 0, fmt.Sprintf("most connections open at once; idle ones are closed to make room (default %d)", testserver.DefaultMaxConns))
 	return c
 }
@@ -149,6 +151,9 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 		// database and kept there, so restarts print the same one.
 		cfg.Clients[0].ClientSecret = ""
 		cfg.Issuer = ""
+	}
+	if opts.BehaveLike != "" {
+		cfg.BehaveLike = opts.BehaveLike
 	}
 	if opts.Registration != "" {
 		m, err := testserver.ParseMode(opts.Registration)

@@ -1,6 +1,7 @@
 package testserver
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -144,7 +145,7 @@ func (s *Server) parseAuthRequest(ctx context.Context, p url.Values) (*authReque
 	default:
 		ok := false
 		for _, reg := range c.md.RedirectURIs {
-			if redirectMatches(reg, reqURI) {
+			if reg == reqURI || s.beh.LoopbackAnyPort && redirectMatches(reg, reqURI) {
 				ok = true
 				break
 			}
@@ -186,15 +187,20 @@ func (s *Server) parseAuthRequest(ctx context.Context, p url.Values) (*authReque
 	switch {
 	case ch == "" && method != "":
 		return nil, rerr("invalid_request", "code_challenge_method without code_challenge")
-	case ch == "" && c.public():
+	case ch == "" && c.public() && s.beh.PKCERequired:
 		// RFC 9700 §2.1.1 / RFC 8252 §8.1: public clients must use PKCE.
 		return nil, rerr("invalid_request", "PKCE is required for public clients: send code_challenge with code_challenge_method=S256 (RFC 7636)")
-	case ch != "" && method != "S256":
-		return nil, rerr("invalid_request", "code_challenge_method %q is not supported: use S256", method)
-	case ch != "" && !validVerifier(ch) || ch != "" && len(ch) != 43:
+	case ch != "" && !slices.Contains(s.challengeMethods(), cmp.Or(method, "plain")):
+		return nil, rerr("invalid_request", "code_challenge_method %q is not supported: use %s", method, strings.Join(s.challengeMethods(), " or "))
+	case ch != "" && cmp.Or(method, "plain") == "plain" && !validVerifier(ch):
+		return nil, rerr("invalid_request", "a plain code_challenge is the code_verifier itself: 43 to 128 characters of [A-Za-z0-9-._~] (RFC 7636 §4.1)")
+	case ch != "" && method == "S256" && (!validVerifier(ch) || len(ch) != 43):
 		return nil, rerr("invalid_request", "code_challenge is not a base64url SHA-256 (43 characters): compute BASE64URL(SHA256(code_verifier))")
 	}
 	ar.challenge = ch
+	if ch != "" && method != "S256" {
+		ar.challenge = "plain:" + ch // Behaviour.PKCEPlain; the verifier is compared as is
+	}
 	ar.nonce = p.Get("nonce")
 	ar.prompt = strings.Fields(p.Get("prompt"))
 	if slices.Contains(ar.prompt, "none") && len(ar.prompt) > 1 {
@@ -238,7 +244,7 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, ar *authReques
 	if ar.state != "" {
 		v.Set("state", ar.state)
 	}
-	v.Set("iss", s.issuer)
+	v.Set("iss", s.iss())
 	sep := "?"
 	if strings.Contains(ar.redirectURI, "?") {
 		sep = "&"
@@ -308,7 +314,11 @@ func (s *Server) authorizationCode(ctx context.Context, c *client, form url.Valu
 			return redemption{}, badRequest("invalid_grant", "code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~]")
 		case g.Challenge != "":
 			sum := sha256.Sum256([]byte(v))
-			if subtle.ConstantTimeCompare([]byte(b64(sum[:])), []byte(g.Challenge)) != 1 {
+			want, got := g.Challenge, b64(sum[:])
+			if plain, ok := strings.CutPrefix(want, "plain:"); ok {
+				want, got = plain, v
+			}
+			if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 				return redemption{}, badRequest("invalid_grant", "code_verifier does not match the code_challenge (S256)")
 			}
 		case v != "":

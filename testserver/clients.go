@@ -62,7 +62,7 @@ type tmpl struct {
 }
 
 func (s *Server) validator() *validator {
-	return &validator{scopes: s.scopes, vendorFields: s.cfg.VendorFields, issuers: s.stmtKeys, now: s.now}
+	return &validator{scopes: s.scopes, vendorFields: s.cfg.VendorFields, issuers: s.stmtKeys, now: s.now, beh: &s.beh}
 }
 
 func (s *Server) buildTemplates() error {
@@ -75,7 +75,7 @@ func (s *Server) buildTemplates() error {
 		if err != nil {
 			return fmt.Errorf("template %q: %w", t.ID, err)
 		}
-		md, err := s.validator().parse(b)
+		md, err := s.operatorValidator().parse(b)
 		if err != nil {
 			return fmt.Errorf("template %q: %w", t.ID, err)
 		}
@@ -108,7 +108,7 @@ func (s *Server) buildStatic() error {
 			md["client_name"] = cc.ClientName
 		}
 		b, _ := json.Marshal(md)
-		m, err := s.validator().parse(b)
+		m, err := s.operatorValidator().parse(b)
 		if err != nil {
 			return fmt.Errorf("client %q: %w", cc.ClientID, err)
 		}

@@ -76,7 +76,8 @@ type Config struct {
 	// where the server is reachable. It is required; every endpoint is below it. A trailing
 	// slash is removed (the issuer in discovery and tokens is then the URL without it).
 	Issuer string `yaml:"issuer"`
-	// Registration is the registration mode; "" means ModeClient.
+	// Registration is the registration mode; "" means the behaviour profile's (ModeClient
+	// for the default, strict).
 	Registration Mode `yaml:"registration"`
 	// DBPath is the SQLite database file; "" keeps everything in memory (lost on Close).
 	// New creates its directory (mode 0700) if needed; see DefaultDBPath for the usual place.
@@ -101,6 +102,12 @@ type Config struct {
 	// VendorFields lists the non-standard client metadata names that are stored and echoed;
 	// a trailing "*" matches a prefix. Other unknown metadata is ignored (RFC 7591 §2).
 	VendorFields []string `yaml:"vendor_fields"`
+	// BehaveLike names a behaviour profile (see Profiles): "strict" (the default), "curity",
+	// "keycloak", "hydra", "oidc-provider" or "mcp-sdk".
+	BehaveLike string `yaml:"behave_like"`
+	// Switches sets single behaviour switches over the profile's bundle, by their YAML names
+	// (see Behaviour and SwitchNames), e.g. {"cors": true, "register_status": 200}.
+	Switches map[string]any `yaml:"behaviour"`
 	// SoftwareStatementIssuers maps a trusted software statement issuer ("iss") to its key:
 	// a PEM public key, RSA (RS256) or ECDSA P-256 (ES256), or, prefixed with "hs256:", a
 	// shared secret of at least 32 bytes (HS256). A statement must be signed with that
@@ -119,6 +126,8 @@ type Config struct {
 	// Logger receives one structured line per request (method, path, status, duration);
 	// never query strings, headers or bodies. Nil discards.
 	Logger *slog.Logger `yaml:"-"`
+	// Behaviour, if set, replaces the BehaveLike profile's bundle (Switches still apply over it).
+	Behaviour *Behaviour `yaml:"-"`
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time `yaml:"-"`
 	// Rand is the source of every identifier and secret; nil means crypto/rand.
@@ -226,8 +235,8 @@ const (
 //   - the demo user "demo" with password "demo".
 func DefaultConfig() Config {
 	return Config{
-		Issuer:       DefaultIssuer,
-		Registration: ModeClient,
+		Issuer: DefaultIssuer,
+		// Registration "" is the behaviour profile's mode: client-authenticated for strict.
 		VendorFields: []string{"x_*"},
 		Clients: []ClientConfig{{
 			ClientID:                DefaultBootstrapClient,

@@ -9,7 +9,7 @@ import (
 // arrays are omitted (RFC 8414 §2: omitted parameters have no value).
 func (s *Server) buildDiscovery() {
 	md := map[string]any{
-		"issuer":                                        s.issuer,
+		"issuer":                                        s.iss(),
 		"authorization_endpoint":                        s.url(pathAuthorize),
 		"token_endpoint":                                s.url(pathToken),
 		"jwks_uri":                                      s.url(pathJWKS),
@@ -21,10 +21,10 @@ func (s *Server) buildDiscovery() {
 		"response_types_supported":                      []string{"code"},
 		"response_modes_supported":                      []string{"query"},
 		"grant_types_supported":                         supportedGrants,
-		"token_endpoint_auth_methods_supported":         supportedAuthMethods,
+		"token_endpoint_auth_methods_supported":         s.beh.AuthMethods,
 		"revocation_endpoint_auth_methods_supported":    supportedAuthMethods,
 		"introspection_endpoint_auth_methods_supported": supportedAuthMethods,
-		"code_challenge_methods_supported":              []string{"S256"},
+		"code_challenge_methods_supported":              s.challengeMethods(),
 		"subject_types_supported":                       []string{"public"},
 		"id_token_signing_alg_values_supported":         []string{"RS256"},
 		"claims_supported":                              []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name", "email"},
@@ -34,9 +34,9 @@ func (s *Server) buildDiscovery() {
 		"request_parameter_supported":                    false,
 		"request_uri_parameter_supported":                false,
 	}
-	if s.mode != ModeDisabled {
+	if s.mode != ModeDisabled && s.beh.DiscoveryRegistrationEndpoint {
 		// Checklist 2: advertised only while registration is enabled.
-		md["registration_endpoint"] = s.url(pathRegister)
+		md["registration_endpoint"] = s.registerURL()
 	}
 	s.discovery, _ = json.Marshal(md)
 }

@@ -58,6 +58,27 @@ type validator struct {
 	vendorFields []string
 	issuers      map[string]stmtKey // software statement issuer → key
 	now          func() time.Time   // the clock for software statements' exp, nbf and iat
+	beh          *Behaviour         // member policies, auth methods, localhost; nil: strict
+}
+
+// policy is the behaviour the validator applies (strict without one).
+func (v *validator) policy() *Behaviour {
+	if v.beh == nil {
+		b := strictBehaviour()
+		v.beh = &b
+	}
+	return v.beh
+}
+
+// member applies a member policy: keep reports true, strip false, reject an error.
+func member(p MemberPolicy, what, k string) (bool, error) {
+	switch p {
+	case MemberStrip:
+		return false, nil
+	case MemberReject:
+		return false, badRequest(errInvalidClientMetadata, "%s member %q is not accepted by this server (it behaves like a server that refuses such members): remove it", what, k)
+	}
+	return true, nil
 }
 
 type fieldKind int
@@ -204,13 +225,33 @@ func (v *validator) validate(obj map[string]json.RawMessage) (*metadata, error) 
 		kind, ok := known[k]
 		if !ok {
 			base, tag, tagged := strings.Cut(k, "#")
+			what := "unknown"
 			switch {
 			case tagged && localizable[base]:
+				if keep, err := member(v.policy().LangMembers, "language-tagged", k); !keep {
+					if err != nil {
+						return nil, err
+					}
+					continue
+				}
 				if !validLangTag(tag) {
 					return nil, badRequest(errInvalidClientMetadata, "%q: %q is not a BCP 47 language tag", k, tag)
 				}
 				kind = known[base]
 			case v.vendor(k):
+				what = "vendor"
+				fallthrough
+			case v.policy().UnknownMembers != MemberStrip:
+				p := v.policy().UnknownMembers
+				if what == "vendor" {
+					p = v.policy().VendorMembers
+				}
+				if keep, err := member(p, what, k); !keep {
+					if err != nil {
+						return nil, err
+					}
+					continue
+				}
 				if err := checkStrings(k, raw); err != nil {
 					return nil, err
 				}
@@ -545,9 +586,12 @@ func (v *validator) semantics(m *metadata) error {
 	}
 	if m.AuthMethod == "" {
 		m.AuthMethod = "client_secret_basic"
+		if methods := v.policy().AuthMethods; !slices.Contains(methods, m.AuthMethod) {
+			m.AuthMethod = methods[0] // the server's own default (Behaviour.AuthMethods)
+		}
 	}
-	if !slices.Contains(supportedAuthMethods, m.AuthMethod) {
-		return badRequest(errInvalidClientMetadata, "token_endpoint_auth_method %q is not supported: use %s", m.AuthMethod, strings.Join(supportedAuthMethods, ", "))
+	if methods := v.policy().AuthMethods; !slices.Contains(methods, m.AuthMethod) {
+		return badRequest(errInvalidClientMetadata, "token_endpoint_auth_method %q is not supported: use %s", m.AuthMethod, strings.Join(methods, ", "))
 	}
 	if m.AuthMethod == "none" && slices.Contains(m.GrantTypes, "client_credentials") {
 		return badRequest(errInvalidClientMetadata, "client_credentials needs a confidential client: use token_endpoint_auth_method client_secret_basic or client_secret_post")
@@ -558,6 +602,9 @@ func (v *validator) semantics(m *metadata) error {
 	for _, u := range m.RedirectURIs {
 		if err := checkRedirectURI(u); err != nil {
 			return err
+		}
+		if pu, _ := url.Parse(u); !v.policy().AllowLocalhost && pu.Scheme == "http" && pu.Hostname() == "localhost" {
+			return badRequest(errInvalidRedirectURI, "redirect URI %q uses localhost, which this server refuses (RFC 8252 §8.3): use http://127.0.0.1 or http://[::1]", u)
 		}
 	}
 	if raw, ok := m.Fields["id_token_signed_response_alg"]; ok {

@@ -54,6 +54,9 @@ func (s *Server) initialToken(r *http.Request) ([]byte, *tokenRow, error) {
 	case now >= row.ExpiresAt:
 		return nil, nil, invalidToken("the initial access token has expired: get a new one with scope dcr")
 	case !hasScope(row.Scope, "dcr"):
+		if s.beh.MissingScopeStatus == http.StatusUnauthorized {
+			return nil, nil, invalidToken("the access token is not an initial access token: it lacks scope dcr; request a token with scope dcr")
+		}
 		// RFC 6750 §3.1: insufficient_scope → 403.
 		e := errorf(http.StatusForbidden, "insufficient_scope", "the access token lacks scope dcr: request a token with scope dcr")
 		e.Challenge = "Bearer"
@@ -117,7 +120,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	// RFC 7591 §3.2.1: 201 Created, application/json. The ETag lets the client make its
 	// first RFC 7592 update conditional.
 	w.Header().Set("ETag", resp.etag)
-	writeRawJSON(w, http.StatusCreated, resp.body)
+	writeRawJSON(w, s.beh.RegisterStatus, resp.body)
 }
 
 // readJSONObject reads a JSON object request body (RFC 7591 §3.1, RFC 7592 §2.2).
@@ -269,6 +272,11 @@ func ifMatch(header, current string) bool {
 
 // clientInformation is the RFC 7591 §3.2.1 / RFC 7592 §3 response.
 func (s *Server) clientInformation(row *clientRow, md *metadata, secret, rat string) *clientInfo {
+	return s.clientInfoOf(row, md, secret, rat, false)
+}
+
+// clientInfoOf is clientInformation; read marks an RFC 7592 read, for Behaviour.GetOmits.
+func (s *Server) clientInfoOf(row *clientRow, md *metadata, secret, rat string, read bool) *clientInfo {
 	out := make(map[string]json.RawMessage, len(md.Fields)+7)
 	for k, v := range md.Fields {
 		out[k] = v
@@ -283,10 +291,13 @@ func (s *Server) clientInformation(row *clientRow, md *metadata, secret, rat str
 		// RFC 7591 §3.2.1: client_secret_expires_at is REQUIRED if client_secret is issued; 0 = never.
 		out["client_secret_expires_at"] = j(row.SecretExpiresAt)
 	}
-	if rat != "" {
+	if rat != "" && s.beh.Management {
 		out["registration_access_token"] = j(rat)
 	}
-	out["registration_client_uri"] = j(s.url(pathRegister + "/" + row.ID))
+	if s.beh.Management {
+		out["registration_client_uri"] = j(s.clientURL(row.ID))
+	}
+	s.beh.shapeResponse(out, read)
 	return &clientInfo{body: encodeObject(out), etag: etag(row, md)}
 }
 
@@ -375,7 +386,7 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request, id string) (*cli
 			if rat == "" {
 				rat = tok // RFC 7592 §3: the response carries the registration access token
 			}
-			resp = s.clientInformation(row, c.md, secret, rat)
+			resp = s.clientInfoOf(row, c.md, secret, rat, true)
 			return nil
 		}
 		md, secretEcho, err := s.update(c, row, obj)
@@ -412,14 +423,14 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request, id string) (*cli
 // rotate applies the rotation policies for the given triggers and returns the new client
 // secret and registration access token ("" for one that is kept).
 func (s *Server) rotate(row *clientRow, md *metadata, on ...Rotation) (secret, rat string) {
-	if slices.Contains(on, s.cfg.RotateClientSecret) && md.AuthMethod != "none" {
+	if slices.Contains(on, s.beh.RotateClientSecret) && md.AuthMethod != "none" {
 		secret = s.secret()
 		row.SecretHash = hashOf(secret)
 		if s.lt.ClientSecret > 0 {
 			row.SecretExpiresAt = s.now().Add(s.lt.ClientSecret).Unix()
 		}
 	}
-	if slices.Contains(on, s.cfg.RotateRegistrationToken) {
+	if slices.Contains(on, s.beh.RotateRegistrationToken) {
 		rat = s.newRAT(row.ID)
 		row.RATHash = hashOf(rat)
 	}

@@ -95,7 +95,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (map[string]
 		"sub":        row.Subject,
 		"exp":        row.ExpiresAt,
 		"iat":        row.IssuedAt,
-		"iss":        s.issuer,
+		"iss":        s.iss(),
 		"token_type": "Bearer",
 	}
 	if row.Kind == kindRefresh {

@@ -46,6 +46,7 @@ const (
 // issuer, backed by SQLite. It is safe for concurrent use.
 type Server struct {
 	cfg       Config
+	beh       Behaviour // effective behaviour switches (behaviour.go)
 	issuer    string
 	path      string // the issuer's path, "" or "/x"
 	secure    bool   // issuer is https: cookies get Secure
@@ -109,20 +110,19 @@ func newServer(cfg Config) (*Server, error) {
 		cache:    newCache[*client](10000),
 		tokCache: newCache[*tokenRow](1000),
 	}
+	if s.beh, err = s.behaviour(cfg); err != nil {
+		return nil, err
+	}
 	if s.mode, err = ParseMode(string(cfg.Registration)); err != nil {
 		return nil, err
+	}
+	if cfg.Registration == "" {
+		s.mode = s.beh.Registration
 	}
 	s.cfg.Registration = s.mode
 	s.cfg.Clients = slices.Clone(cfg.Clients)
 	for i, c := range s.cfg.Clients {
 		s.cfg.Clients[i] = c.withDefaults()
-	}
-	for _, p := range []Rotation{cfg.RotateClientSecret, cfg.RotateRegistrationToken} {
-		switch p {
-		case "", RotateNever, RotateOnUpdate, RotateOnReadAndUpdate:
-		default:
-			return nil, fmt.Errorf("unknown rotation policy %q: use never, update or read-update", p)
-		}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -137,7 +137,7 @@ func newServer(cfg Config) (*Server, error) {
 		s.scopes = DefaultScopes
 	}
 	if s.uses == 0 {
-		s.uses = 1
+		s.uses = int64(s.beh.InitialTokenUses)
 	}
 	if cfg.MaxConns < 0 {
 		return nil, fmt.Errorf("Config.MaxConns is %d: use a positive number, or 0 for the default %d", cfg.MaxConns, DefaultMaxConns)
@@ -336,13 +336,15 @@ func (s *Server) routes() http.Handler {
 	}
 	mux.HandleFunc("/.well-known/openid-configuration", s.handleDiscovery)
 	mux.HandleFunc(pathJWKS, s.handleJWKS)
-	mux.HandleFunc(pathToken, json(func(w http.ResponseWriter, r *http.Request) (any, error) { return s.token(w, r) }))
+	mux.HandleFunc(pathToken, s.cors(json(func(w http.ResponseWriter, r *http.Request) (any, error) { return s.token(w, r) })))
 	mux.HandleFunc(pathAuthorize, s.handleAuthorize)
-	if s.mode != ModeDisabled {
-		mux.HandleFunc(pathRegister, s.handleRegister)
-		mux.HandleFunc(pathRegister+"/{client_id}", func(w http.ResponseWriter, r *http.Request) {
-			s.handleManage(w, r, r.PathValue("client_id"))
-		})
+	if reg := s.beh.RegistrationPath; s.mode != ModeDisabled {
+		mux.HandleFunc(reg, s.cors(s.handleRegister))
+		if s.beh.Management {
+			mux.HandleFunc(reg+"/{client_id}", s.cors(func(w http.ResponseWriter, r *http.Request) {
+				s.handleManage(w, r, r.PathValue("client_id"))
+			}))
+		}
 	}
 	mux.HandleFunc(pathRevoke, s.handleRevoke)
 	mux.HandleFunc(pathIntrospect, json(func(w http.ResponseWriter, r *http.Request) (any, error) { return s.introspect(w, r) }))

@@ -185,7 +185,7 @@ func (s *Server) idToken(aud string, g userGrant, accessToken string) (string, e
 	now := s.now()
 	h := sha256.Sum256([]byte(accessToken))
 	claims := map[string]any{
-		"iss": s.issuer, "sub": g.Subject, "aud": aud, "azp": aud,
+		"iss": s.iss(), "sub": g.Subject, "aud": aud, "azp": aud,
 		"iat": now.Unix(), "exp": now.Add(s.lt.IDToken).Unix(), "auth_time": g.AuthTime,
 		// OpenID Connect Core §3.1.3.6: at_hash is the left half of the hash, base64url.
 		"at_hash": b64(h[:16]),
