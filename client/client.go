@@ -130,6 +130,11 @@ type response struct {
 // do sends a request and reads its whole response through the size limit. token, when not
 // empty, is sent as an RFC 6750 §2.1 Bearer token.
 func (c *Client) do(ctx context.Context, method string, u *url.URL, token string, body []byte) (*response, error) {
+	return c.doIfMatch(ctx, method, u, token, body, "")
+}
+
+// doIfMatch is do with an If-Match header (RFC 9110 §13.1.1) when ifMatch is not "".
+func (c *Client) doIfMatch(ctx context.Context, method string, u *url.URL, token string, body []byte, ifMatch string) (*response, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -145,6 +150,9 @@ func (c *Client) do(ctx context.Context, method string, u *url.URL, token string
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if ifMatch != "" {
+		req.Header.Set("If-Match", ifMatch)
 	}
 	resp, err := c.httpClient().Do(req)
 	if err != nil {

@@ -43,6 +43,10 @@ var (
 	ErrInvalidSoftwareStatement = &Error{Code: "invalid_software_statement"}
 	// ErrUnapprovedSoftwareStatement: the software statement is not approved (RFC 7591 §3.2.2).
 	ErrUnapprovedSoftwareStatement = &Error{Code: "unapproved_software_statement"}
+	// ErrPreconditionFailed: an update sent If-Match with the ETag of an earlier read, and
+	// the registration has changed on the server since (HTTP 412, RFC 9110 §15.5.13);
+	// nothing was changed. It matches on the status, whatever the code.
+	ErrPreconditionFailed = &Error{StatusCode: http.StatusPreconditionFailed}
 )
 
 // Is reports whether target is an *Error whose non-zero Code and StatusCode equal e's.
@@ -80,6 +84,9 @@ func (e *Error) management() bool {
 
 // hint names the likely cause and fix for e.
 func (e *Error) hint() string {
+	if e.StatusCode == http.StatusPreconditionFailed {
+		return "the registration changed on the server since it was read (If-Match did not match its ETag), and nothing was changed: read it again, re-apply the change and retry"
+	}
 	switch e.Code {
 	case "invalid_token":
 		if e.management() {

@@ -33,6 +33,13 @@ type Registration struct {
 	RegistrationAccessToken string
 	// RegistrationClientURI is the RFC 7592 client configuration endpoint.
 	RegistrationClientURI string
+
+	// ETag is the entity tag (RFC 9110 §8.8.3) the server sent with this registration, ""
+	// when it sent none. Update sends it back as If-Match, so that a change made by someone
+	// else since this read makes the server answer 412 ([ErrPreconditionFailed]) instead of
+	// being silently overwritten. It is not part of the JSON form: it is only good until the
+	// next change, so read before updating.
+	ETag string
 }
 
 // WithoutSecrets returns a copy of r without the client secret and the registration access
@@ -206,6 +213,7 @@ func (c *Client) register(ctx context.Context, endpoint, token string, md Metada
 	if err != nil {
 		return nil, err
 	}
+	reg.ETag = r.header.Get("ETag")
 	var missing []string
 	// RFC 7591 §3.2.1: client_id "REQUIRED".
 	if reg.ClientID == "" {
@@ -269,6 +277,11 @@ func (c *Client) Read(ctx context.Context, reg *Registration) (*Registration, er
 // one is held. Fields left out of md are removed or reset by the server. The result is
 // handled as in Read: persist it, it may carry a rotated token and secret.
 //
+// When reg.ETag is set (Read and Register fill it from the server's ETag), it is sent as
+// If-Match (RFC 9110 §13.1.1): if the registration changed on the server since, the server
+// answers 412 and Update returns an *Error matching [ErrPreconditionFailed]; nothing was
+// changed, and the caller reads again, re-applies its change and retries.
+//
 // RFC 7592 §2.2: "The client MUST NOT include the registration_access_token,
 // registration_client_uri, client_secret_expires_at, or client_id_issued_at fields in the
 // request"; Update never sends them, even if md.Extra holds them.
@@ -328,7 +341,11 @@ func (c *Client) manage(ctx context.Context, op, method string, reg *Registratio
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.do(ctx, method, u, reg.RegistrationAccessToken, body)
+	ifMatch := ""
+	if method == http.MethodPut {
+		ifMatch = reg.ETag
+	}
+	r, err := c.doIfMatch(ctx, method, u, reg.RegistrationAccessToken, body, ifMatch)
 	if err != nil {
 		return nil, err
 	}
@@ -340,6 +357,7 @@ func (c *Client) manage(ctx context.Context, op, method string, reg *Registratio
 	if err != nil {
 		return nil, err
 	}
+	got.ETag = r.header.Get("ETag")
 	switch {
 	case !present["client_id"]:
 		got.ClientID = reg.ClientID

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/dcrctl/dcrctl/client"
@@ -120,5 +121,68 @@ func TestAgainstTestserver(t *testing.T) {
 				t.Errorf("repeated delete with TreatUnauthorizedAsDeleted: %v", err)
 			}
 		})
+	}
+}
+
+// TestUpdateSendsIfMatch: two writers read the same registration; the first update lands,
+// the second is refused with 412 (ErrPreconditionFailed) instead of silently overwriting it,
+// and succeeds after a fresh read. Without If-Match the second write would win (rotation
+// never, as in the issue).
+func TestUpdateSendsIfMatch(t *testing.T) {
+	cfg := servertest.Start(t, nil).Config
+	ctx := context.Background()
+	var c client.Client
+	md, err := c.Discover(ctx, cfg.Issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := flows.ClientCredentials{TokenURL: md.TokenEndpoint, ClientID: cfg.Clients[0].ClientID,
+		ClientSecret: cfg.Clients[0].ClientSecret, Scopes: []string{"dcr"}}.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := c.Register(ctx, md.RegistrationEndpoint, tok.AccessToken, client.Metadata{ClientName: "etag",
+		GrantTypes: []string{"client_credentials"}, ResponseTypes: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reg.ETag == "" {
+		t.Fatal("no ETag on the registration response")
+	}
+	a, err := c.Read(ctx, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.Read(ctx, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ETag == "" || a.ETag != b.ETag {
+		t.Fatalf("ETags of two reads: %q, %q", a.ETag, b.ETag)
+	}
+	ma := a.Metadata
+	ma.ClientName = "first"
+	if _, err := c.Update(ctx, a, ma); err != nil {
+		t.Fatal(err)
+	}
+	mb := b.Metadata
+	mb.ClientName = "second"
+	_, err = c.Update(ctx, b, mb)
+	var ce *client.Error
+	if !errors.Is(err, client.ErrPreconditionFailed) || !errors.As(err, &ce) || ce.StatusCode != 412 ||
+		!strings.Contains(err.Error(), "read it again, re-apply the change and retry") {
+		t.Fatalf("second update: %v, want 412 ErrPreconditionFailed", err)
+	}
+	now, err := c.Read(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now.ClientName != "first" {
+		t.Errorf("after the refused update client_name = %q, want first", now.ClientName)
+	}
+	mb = now.Metadata
+	mb.ClientName = "second"
+	if got, err := c.Update(ctx, now, mb); err != nil || got.ClientName != "second" {
+		t.Errorf("update after a fresh read: %v, %v", got, err)
 	}
 }
