@@ -40,7 +40,7 @@ func TestBenchCommand(t *testing.T) {
 	}
 
 	res = runCLI(t, ctx, "", nil, append(base, "--steps", "token,register")...)
-	for _, line := range []string{"STEP", "token", "register", "HISTOGRAM: one column per doubling", "cleanup: 6 clients registered, 0 deleted by the delete step, 6 deleted afterwards"} {
+	for _, line := range []string{"STEP", "token", "register", "HISTOGRAM: one column per quarter doubling", "cleanup: 6 clients registered, 0 deleted by the delete step, 6 deleted afterwards"} {
 		if res.Code != ExitOK || !strings.Contains(res.Stdout, line) {
 			t.Errorf("table (exit %d) lacks %q:\n%s%s", res.Code, line, res.Stdout, res.Stderr)
 		}

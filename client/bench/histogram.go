@@ -130,36 +130,51 @@ type Bin struct {
 	Count uint64
 }
 
-// Doublings returns the histogram in bins that each span a doubling of latency, bin k ending
-// at 2^k ns − 1 (so 1 µs ≈ bin 10, 1 ms ≈ bin 20), from bin lo to bin hi inclusive.
-func (h *Histogram) Doublings(lo, hi int) []Bin {
+// binsPerDoubling is the resolution of the coarse view: a quarter of a doubling each.
+const binsPerDoubling = 4
+
+// binOf returns the coarse bin of bucket i: 4·k + q for a value in [2^(k-1), 2^k), q the
+// quarter of that range it lies in (values below 32 ns: the last quarter).
+func binOf(i int) int {
+	lo, _ := bucketBounds(i)
+	k := bits.Len64(lo)
+	q := binsPerDoubling - 1
+	if i >= subCount {
+		q = (i % subCount) / (subCount / binsPerDoubling)
+	}
+	return k*binsPerDoubling + q
+}
+
+// binUpTo returns the largest value of coarse bin b.
+func binUpTo(b int) time.Duration {
+	k, q := b/binsPerDoubling, b%binsPerDoubling
+	if k <= subBits {
+		return time.Duration(uint64(1)<<k - 1)
+	}
+	base := uint64(1) << (k - 1)
+	return time.Duration(base + uint64(q+1)*(base/binsPerDoubling) - 1)
+}
+
+// Bins returns the histogram in coarse bins, each a quarter of a doubling of latency (bin
+// 4·k+3 ends at 2^k ns − 1, so 1 ms ≈ bin 80), from bin lo to bin hi inclusive.
+func (h *Histogram) Bins(lo, hi int) []Bin {
 	out := make([]Bin, 0, max(hi-lo+1, 0))
-	for k := lo; k <= hi; k++ {
-		out = append(out, Bin{UpTo: time.Duration(uint64(1)<<k - 1)})
+	for b := lo; b <= hi; b++ {
+		out = append(out, Bin{UpTo: binUpTo(b)})
 	}
 	for i, c := range h.counts {
-		if c == 0 {
-			continue
-		}
-		k := doublingOf(i)
-		if k >= lo && k <= hi {
-			out[k-lo].Count += c
+		if b := binOf(i); c > 0 && b >= lo && b <= hi {
+			out[b-lo].Count += c
 		}
 	}
 	return out
 }
 
-// doublingOf returns k such that bucket i lies in [2^(k-1), 2^k).
-func doublingOf(i int) int {
-	lo, _ := bucketBounds(i)
-	return bits.Len64(lo)
-}
-
-// span returns the first and last doubling (see Doublings) that hold values; ok is false
-// when the histogram is empty.
+// span returns the first and last coarse bin (see Bins) that hold values; ok is false when
+// the histogram is empty.
 func (h *Histogram) span() (lo, hi int, ok bool) {
 	if h.n == 0 {
 		return 0, 0, false
 	}
-	return bits.Len64(uint64(h.min)), bits.Len64(uint64(h.max)), true
+	return binOf(bucketOf(uint64(h.min))), binOf(bucketOf(uint64(h.max))), true
 }

@@ -76,20 +76,28 @@ func TestMergeEqualsRecordingAll(t *testing.T) {
 	}
 }
 
-// TestDoublings: coarse bins count every value once, in the bin of its power of two.
-func TestDoublings(t *testing.T) {
+// TestBins: coarse bins count every value once, in the quarter of its power of two.
+func TestBins(t *testing.T) {
 	var h Histogram
-	for _, d := range []time.Duration{0, 1, 1000, 1023, 1024, 1500, 2047, 2048, time.Millisecond} {
+	for _, d := range []time.Duration{0, 1, 1000, 1023, 1024, 1279, 1280, 2047, 2048, time.Millisecond} {
 		h.Record(d)
 	}
 	lo, hi, ok := h.span()
-	if !ok || lo != 0 || hi != 20 {
-		t.Fatalf("span = %d, %d, %v; want 0, 20, true", lo, hi, ok)
+	if !ok || lo != 3 || hi != 4*20+3 {
+		t.Fatalf("span = %d, %d, %v; want 3, 83, true", lo, hi, ok)
 	}
-	got := h.Doublings(10, 12)
-	want := []Bin{{UpTo: 1023, Count: 2}, {UpTo: 2047, Count: 3}, {UpTo: 4095, Count: 1}}
+	got := h.Bins(4*10+3, 4*11+4)
+	want := []Bin{{UpTo: 1023, Count: 2}, {UpTo: 1279, Count: 2}, {UpTo: 1535, Count: 1}, {UpTo: 1791, Count: 0}, {UpTo: 2047, Count: 1},
+		{UpTo: 2559, Count: 1}}
 	if !slices.Equal(got, want) {
-		t.Errorf("Doublings(10, 12) = %v; want %v", got, want)
+		t.Errorf("Bins = %v; want %v", got, want)
+	}
+	var n uint64
+	for _, b := range h.Bins(lo, hi) {
+		n += b.Count
+	}
+	if n != h.Count() {
+		t.Errorf("the bins hold %d of %d values", n, h.Count())
 	}
 	if q := (&Histogram{}).Quantile(0.5); q != 0 {
 		t.Errorf("empty Quantile = %v", q)

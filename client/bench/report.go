@@ -52,8 +52,9 @@ type StepResult struct {
 	ErrorsByStatus map[string]int64 `json:"errors_by_status,omitempty"`
 	ErrorsByCode   map[string]int64 `json:"errors_by_code,omitempty"`
 	FirstError     string           `json:"first_error,omitempty"`
-	// Histogram has one bin per doubling of latency, from the run's fastest to its slowest
-	// answer over all steps (the same bins for every step).
+	// Histogram has four bins per doubling of latency (each ends about 19 % above the
+	// previous), from the run's fastest to its slowest answer over all steps (the same bins
+	// for every step).
 	Histogram []HistogramBin `json:"histogram"`
 }
 
@@ -177,7 +178,7 @@ func (e *engine) report(elapsed time.Duration, cl Cleanup) *Report {
 	if e.fatal != nil {
 		r.Error = e.fatal.Error()
 	}
-	lo, hi, seen := 64, 0, false
+	lo, hi, seen := 1<<30, 0, false
 	for _, s := range steps {
 		if l, h, ok := s.hist.span(); ok {
 			lo, hi, seen = min(lo, l), max(hi, h), true
@@ -191,7 +192,7 @@ func (e *engine) report(elapsed time.Duration, cl Cleanup) *Report {
 				P99: ms(h.Quantile(0.99)), Max: ms(h.Max())},
 			ErrorsByStatus: s.byStatus, ErrorsByCode: s.byCode, FirstError: s.firstError, Histogram: []HistogramBin{}}
 		if seen {
-			for _, b := range h.Doublings(lo, hi) {
+			for _, b := range h.Bins(lo, hi) {
 				res.Histogram = append(res.Histogram, HistogramBin{UpToMS: ms(b.UpTo), Count: b.Count})
 			}
 		}

@@ -30,7 +30,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	tw.Flush()
 	if len(r.Results) > 0 && len(r.Results[0].Histogram) > 0 {
 		bins := r.Results[0].Histogram
-		fmt.Fprintf(&b, "\nHISTOGRAM: one column per doubling of latency, from ≤%s (left) to ≤%s (right); %q from none to the step's most.\n",
+		fmt.Fprintf(&b, "\nHISTOGRAM: one column per quarter doubling (×1.19) of latency, from ≤%s (left) to ≤%s (right); %q from none to the step's most.\n",
 			fmtMS(bins[0].UpToMS), fmtMS(bins[len(bins)-1].UpToMS), shades)
 	}
 	r.writeErrors(&b)
