@@ -80,12 +80,19 @@ func (m ServerMetadata) MarshalJSON() ([]byte, error) {
 	return w.bytes(), nil
 }
 
-// Discover fetches the metadata of the authorization server identified by issuer: first
-// from the RFC 8414 §3.1 well-known URL ("/.well-known/oauth-authorization-server" inserted
-// between the host and the issuer's path), then, if that answers anything but a 200 JSON
-// document, from the OpenID Connect Discovery 1.0 §4 URL (issuer +
-// "/.well-known/openid-configuration"). The document's issuer must be identical to issuer
-// (RFC 8414 §3.3, the mix-up defence); a mismatch is an error, never a reason to fall back.
+// Discover fetches the metadata of the authorization server identified by issuer, trying
+// the well-known URLs in the order current clients use, each only while the previous one
+// answers anything but a 200 JSON document:
+//
+//  1. RFC 8414 §3.1: "/.well-known/oauth-authorization-server" inserted between the host and
+//     the issuer's path;
+//  2. "/.well-known/openid-configuration" inserted the same way (RFC 8414 §5), when the
+//     issuer has a path;
+//  3. OpenID Connect Discovery 1.0 §4: issuer + "/.well-known/openid-configuration".
+//
+// The document's issuer must be identical to issuer (RFC 8414 §3.3, the mix-up defence); a
+// mismatch is an error wrapping [ErrIssuerMismatch], never a reason to fall back, and one
+// that differs only by a trailing slash says so.
 func (c *Client) Discover(ctx context.Context, issuer string) (*ServerMetadata, error) {
 	md, err := c.discover(ctx, issuer)
 	if err != nil {
@@ -116,26 +123,132 @@ func (c *Client) discover(ctx context.Context, issuer string) (*ServerMetadata, 
 	rfc8414.RawPath = ""
 	rfc8414.Path = ""
 	rfc8414.Opaque = "//" + u.Host + "/.well-known/oauth-authorization-server" + path
-	// OpenID Connect Discovery 1.0 §4: "If the Issuer value contains a path component, any
+	// Then the OpenID variants, in the order current clients try them: the OpenID suffix
+	// inserted the RFC 8414 way (RFC 8414 §5's compatibility note), then appended as OpenID
+	// Connect Discovery 1.0 §4 says: "If the Issuer value contains a path component, any
 	// terminating / MUST be removed before appending /.well-known/openid-configuration."
+	// Without a path the two are the same URL, tried once.
+	oidcInserted := rfc8414
+	oidcInserted.Opaque = "//" + u.Host + "/.well-known/openid-configuration" + path
 	oidc := rfc8414
 	oidc.Opaque = "//" + u.Host + path + "/.well-known/openid-configuration"
+	candidates := []*url.URL{&rfc8414, &oidcInserted, &oidc}
+	if path == "" {
+		candidates = []*url.URL{&rfc8414, &oidc}
+	}
 
 	var errs []error
-	for _, wk := range []*url.URL{&rfc8414, &oidc} {
+	for _, wk := range candidates {
 		md, err, fallBack := c.fetchMetadata(ctx, wk, issuer)
 		if err == nil {
 			return md, nil
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", wk, err))
 		if !fallBack {
-			break
+			if len(errs) == 1 {
+				return nil, errs[0]
+			}
+			return nil, joined(errs)
 		}
 	}
-	if len(errs) == 1 {
-		return nil, errs[0]
+	return nil, noMetadata{joined(errs)}
+}
+
+// ErrNoMetadata is wrapped by Discover's error when no well-known URL gave a metadata
+// document (each answered an error status or something other than JSON): the server has no
+// discovery, or not at this issuer. It is not wrapped when a document was found but refused.
+var ErrNoMetadata = errors.New("no metadata document")
+
+// noMetadata wraps the errors of a discovery that found no document.
+type noMetadata struct{ error }
+
+func (noMetadata) Is(target error) bool { return target == ErrNoMetadata }
+func (n noMetadata) Unwrap() error     { return n.error }
+
+// Endpoints are endpoint URLs given by the caller, for servers whose discovery leaves them
+// out (Ory Hydra's, by default, omits registration_endpoint) or that have no discovery at
+// all. "" means: take it from discovery.
+type Endpoints struct {
+	Registration        string // registration_endpoint (RFC 7591 §3)
+	Token               string // token_endpoint (RFC 6749 §3.2)
+	Authorization       string // authorization_endpoint (RFC 6749 §3.1)
+	DeviceAuthorization string // device_authorization_endpoint (RFC 8628 §4)
+}
+
+// IsZero reports whether e names no endpoint.
+func (e Endpoints) IsZero() bool { return e == Endpoints{} }
+
+// Resolve returns the server's metadata with the endpoints of override in place of the
+// discovered ones:
+//
+//   - with an issuer, it runs Discover and overrides what the document says. When discovery
+//     finds no document at all ([ErrNoMetadata]) and override names an endpoint, the result
+//     holds only the issuer and override. Any other failure, a mismatched issuer above all
+//     (RFC 8414 §3.3), is returned;
+//   - without an issuer, override alone is the result; it must name an endpoint.
+//
+// Every override must be an https URL (or http on loopback, or with InsecureAllowHTTP).
+// The result may still lack endpoints: ask [ServerMetadata.MissingEndpoints].
+func (c *Client) Resolve(ctx context.Context, issuer string, override Endpoints) (*ServerMetadata, error) {
+	md, err := c.resolve(ctx, issuer, override)
+	if err != nil {
+		return nil, fmt.Errorf("client: resolve: %w", err)
 	}
-	return nil, joined(errs)
+	return md, nil
+}
+
+func (c *Client) resolve(ctx context.Context, issuer string, o Endpoints) (*ServerMetadata, error) {
+	for _, e := range []struct{ name, url string }{
+		{"registration_endpoint", o.Registration}, {"token_endpoint", o.Token},
+		{"authorization_endpoint", o.Authorization}, {"device_authorization_endpoint", o.DeviceAuthorization},
+	} {
+		if e.url != "" {
+			if _, err := c.parseURL(e.name, e.url); err != nil {
+				return nil, err
+			}
+		}
+	}
+	md := &ServerMetadata{Issuer: issuer}
+	switch {
+	case issuer == "" && o.IsZero():
+		return nil, errors.New("no issuer and no endpoint URLs given: give the issuer, or the endpoints themselves")
+	case issuer != "":
+		found, err := c.discover(ctx, issuer)
+		switch {
+		case err == nil:
+			md = found
+		case errors.Is(err, ErrNoMetadata) && !o.IsZero():
+			// A server without discovery: the caller's endpoints are all there is.
+		default:
+			return nil, err
+		}
+	}
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&md.RegistrationEndpoint, o.Registration)
+	set(&md.TokenEndpoint, o.Token)
+	set(&md.AuthorizationEndpoint, o.Authorization)
+	set(&md.DeviceAuthorizationEndpoint, o.DeviceAuthorization)
+	return md, nil
+}
+
+// MissingEndpoints returns the names of the endpoints, among registration_endpoint,
+// token_endpoint, authorization_endpoint and device_authorization_endpoint (in that order),
+// that m lacks, so that callers can say which to give explicitly ([Endpoints]).
+func (m *ServerMetadata) MissingEndpoints() []string {
+	var missing []string
+	for _, e := range []struct{ name, url string }{
+		{"registration_endpoint", m.RegistrationEndpoint}, {"token_endpoint", m.TokenEndpoint},
+		{"authorization_endpoint", m.AuthorizationEndpoint}, {"device_authorization_endpoint", m.DeviceAuthorizationEndpoint},
+	} {
+		if e.url == "" {
+			missing = append(missing, e.name)
+		}
+	}
+	return missing
 }
 
 // joined is errors.Join on one line, for command-line messages.
@@ -175,6 +288,9 @@ func (c *Client) fetchMetadata(ctx context.Context, wk *url.URL, issuer string) 
 	if md.Issuer != issuer {
 		if md.Issuer == "" {
 			return nil, fmt.Errorf("%w: the metadata document has no issuer (RFC 8414 §3.3)", ErrIssuerMismatch), false
+		}
+		if strings.TrimSuffix(md.Issuer, "/") == strings.TrimSuffix(issuer, "/") {
+			return nil, fmt.Errorf("%w: the server's issuer is %q, which differs from %q only by a trailing slash; RFC 8414 §3.3 requires them to be identical, so use exactly %q", ErrIssuerMismatch, md.Issuer, issuer, md.Issuer), false
 		}
 		return nil, fmt.Errorf("%w: the metadata names issuer %q, not %q: refusing it (RFC 8414 §3.3 mix-up defence); if %q is the server you mean, use exactly that issuer", ErrIssuerMismatch, md.Issuer, issuer, md.Issuer), false
 	}

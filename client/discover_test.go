@@ -128,7 +128,21 @@ func TestDiscover(t *testing.T) {
 			issuerPath: "/realms/demo",
 			replies:    map[string]reply{"/realms/demo/.well-known/openid-configuration": {ContentType: "application/json; charset=utf-8", Body: metaFor("/realms/demo")}},
 			want:       true,
-			wantReqs:   []string{"GET /.well-known/oauth-authorization-server/realms/demo", "GET /realms/demo/.well-known/openid-configuration"},
+			wantReqs:   []string{"GET /.well-known/oauth-authorization-server/realms/demo", "GET /.well-known/openid-configuration/realms/demo", "GET /realms/demo/.well-known/openid-configuration"},
+		},
+		{
+			name:       "then openid configuration inserted before the path",
+			issuerPath: "/tenants/b",
+			replies:    map[string]reply{"/.well-known/openid-configuration/tenants/b": {ContentType: js, Body: metaFor("/tenants/b")}, "/tenants/b/.well-known/openid-configuration": {ContentType: js, Body: metaFor("/other")}},
+			want:       true,
+			wantReqs:   []string{"GET /.well-known/oauth-authorization-server/tenants/b", "GET /.well-known/openid-configuration/tenants/b"},
+		},
+		{
+			name:       "a trailing slash mismatch is explained",
+			issuerPath: "/a",
+			replies:    map[string]reply{"/.well-known/oauth-authorization-server/a": {ContentType: js, Body: metaFor("/a/")}},
+			wantErr:    `differs from "{{issuer}}" only by a trailing slash; RFC 8414 §3.3 requires them to be identical, so use exactly "{{issuer}}/"`,
+			wantReqs:   []string{"GET /.well-known/oauth-authorization-server/a"},
 		},
 		{
 			name:     "falls back when the first answers html",
@@ -204,6 +218,7 @@ func TestDiscover(t *testing.T) {
 			if !reflect.DeepEqual(md, want) {
 				t.Errorf("metadata:\n got %#v\nwant %#v", md, want)
 			}
+			tc.wantErr = strings.ReplaceAll(tc.wantErr, "{{issuer}}", s.URL+tc.issuerPath)
 			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Errorf("error = %v, want one containing %q", err, tc.wantErr)
 			}
@@ -291,5 +306,77 @@ func TestServerMetadataRoundTrip(t *testing.T) {
 	json.Unmarshal(out, &b)
 	if !reflect.DeepEqual(a, b) {
 		t.Errorf("round trip changed the document:\n in %s\nout %s", in, out)
+	}
+}
+
+// TestResolve: explicit endpoints with or without an issuer, for servers whose discovery
+// leaves them out or that have none; a refused document is never replaced by overrides.
+func TestResolve(t *testing.T) {
+	const js = "application/json"
+	hydraLike := `{"issuer":"{{base}}","authorization_endpoint":"{{base}}/oauth2/auth","token_endpoint":"{{base}}/oauth2/token"}`
+	tests := []struct {
+		name        string
+		replies     map[string]reply
+		noIssuer    bool
+		override    Endpoints // "{{base}}" is replaced
+		want        Endpoints
+		wantMissing []string
+		wantErr     string
+	}{
+		{name: "discovery without registration_endpoint, overridden",
+			replies:  map[string]reply{"/.well-known/oauth-authorization-server": {ContentType: js, Body: hydraLike}},
+			override: Endpoints{Registration: "{{base}}/oauth2/register"},
+			want:     Endpoints{Registration: "{{base}}/oauth2/register", Token: "{{base}}/oauth2/token", Authorization: "{{base}}/oauth2/auth"},
+			wantMissing: []string{"device_authorization_endpoint"}},
+		{name: "discovery without registration_endpoint, not overridden",
+			replies:     map[string]reply{"/.well-known/openid-configuration": {ContentType: js, Body: hydraLike}},
+			want:        Endpoints{Token: "{{base}}/oauth2/token", Authorization: "{{base}}/oauth2/auth"},
+			wantMissing: []string{"registration_endpoint", "device_authorization_endpoint"}},
+		{name: "no discovery at all, with an issuer",
+			override:    Endpoints{Registration: "{{base}}/reg", Token: "{{base}}/tok"},
+			want:        Endpoints{Registration: "{{base}}/reg", Token: "{{base}}/tok"},
+			wantMissing: []string{"authorization_endpoint", "device_authorization_endpoint"}},
+		{name: "no issuer", noIssuer: true,
+			override:    Endpoints{Registration: "{{base}}/reg"},
+			want:        Endpoints{Registration: "{{base}}/reg"},
+			wantMissing: []string{"token_endpoint", "authorization_endpoint", "device_authorization_endpoint"}},
+		{name: "no issuer, no endpoints", noIssuer: true, wantErr: "client: resolve: no issuer and no endpoint URLs given"},
+		{name: "no discovery, no endpoints", wantErr: "404 Not Found"},
+		{name: "a mismatched issuer is not papered over",
+			replies:  map[string]reply{"/.well-known/oauth-authorization-server": {ContentType: js, Body: `{"issuer":"https://evil.example"}`}},
+			override: Endpoints{Registration: "{{base}}/reg"}, wantErr: "issuer mismatch"},
+		{name: "an override must be https", override: Endpoints{Token: "http://as.example.com/token"},
+			wantErr: "client: resolve: token_endpoint: refusing plain http to as.example.com"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newCannedServer(t, tc.replies)
+			sub := func(e Endpoints) Endpoints {
+				r := strings.NewReplacer("{{base}}", s.URL)
+				return Endpoints{r.Replace(e.Registration), r.Replace(e.Token), r.Replace(e.Authorization), r.Replace(e.DeviceAuthorization)}
+			}
+			issuer := s.URL
+			if tc.noIssuer {
+				issuer = ""
+			}
+			var c Client
+			md, err := c.Resolve(context.Background(), issuer, sub(tc.override))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := Endpoints{md.RegistrationEndpoint, md.TokenEndpoint, md.AuthorizationEndpoint, md.DeviceAuthorizationEndpoint}
+			if got != sub(tc.want) || md.Issuer != issuer {
+				t.Errorf("endpoints = %+v (issuer %q), want %+v", got, md.Issuer, sub(tc.want))
+			}
+			if m := md.MissingEndpoints(); !reflect.DeepEqual(m, tc.wantMissing) {
+				t.Errorf("MissingEndpoints = %q, want %q", m, tc.wantMissing)
+			}
+		})
 	}
 }

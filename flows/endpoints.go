@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/dcrctl/dcrctl/client"
 )
@@ -15,11 +16,14 @@ type endpoints struct {
 	token      string // token_endpoint
 	device     string // device_authorization_endpoint
 	authMethod []string
+	jwksURI    string // from discovery, for ID token verification
 }
 
 // resolve fills in what the caller did not give from the issuer's metadata (RFC 8414 §3,
-// OpenID Connect Discovery §4), discovered with package client. need says which endpoints
-// the flow requires, e.g. "token_endpoint"; each missing one is an error naming the fix.
+// OpenID Connect Discovery §4), with package client's Resolve: the caller's URLs win, and a
+// server without discovery works when the caller gave every endpoint the flow needs. need
+// says which endpoints the flow requires, e.g. "token_endpoint"; each missing one is an
+// error naming it.
 func resolve(ctx context.Context, hc *http.Client, op, issuer string, ep endpoints, need ...string) (endpoints, error) {
 	have := func(name string) string {
 		switch name {
@@ -41,28 +45,21 @@ func resolve(ctx context.Context, hc *http.Client, op, issuer string, ep endpoin
 	ep.issuer = issuer
 	if !complete {
 		if issuer == "" {
-			return ep, fmt.Errorf("flows: %s: no issuer and no endpoint URLs: give the issuer (--issuer) so its endpoints can be discovered", op)
+			return ep, fmt.Errorf("flows: %s: no issuer and no %s: give the issuer so its endpoints can be discovered, or the endpoint URLs", op, strings.Join(need, " and "))
 		}
 		c := &client.Client{HTTPClient: hc}
-		md, err := c.Discover(ctx, issuer)
+		md, err := c.Resolve(ctx, issuer, client.Endpoints{Token: ep.token, Authorization: ep.auth, DeviceAuthorization: ep.device})
 		if err != nil {
 			return ep, fmt.Errorf("flows: %s: %w", op, err)
 		}
-		if ep.auth == "" {
-			ep.auth = md.AuthorizationEndpoint
-		}
-		if ep.token == "" {
-			ep.token = md.TokenEndpoint
-		}
-		if ep.device == "" {
-			ep.device = md.DeviceAuthorizationEndpoint
-		}
+		ep.auth, ep.token, ep.device = md.AuthorizationEndpoint, md.TokenEndpoint, md.DeviceAuthorizationEndpoint
 		ep.authMethod = md.TokenEndpointAuthMethodsSupported
 		ep.issuer = md.Issuer
+		ep.jwksURI = md.JWKSURI
 	}
 	for _, n := range need {
 		if have(n) == "" {
-			return ep, fmt.Errorf("flows: %s: the server at %s advertises no %s, so it does not support this flow: use another of --client-credentials, --login or --device", op, issuer, n)
+			return ep, fmt.Errorf("flows: %s: the server at %s advertises no %s, so this flow cannot run there: give the endpoint URL explicitly if the server has one, or use another grant", op, issuer, n)
 		}
 	}
 	return ep, nil
