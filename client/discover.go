@@ -163,7 +163,7 @@ var ErrNoMetadata = errors.New("no metadata document")
 type noMetadata struct{ error }
 
 func (noMetadata) Is(target error) bool { return target == ErrNoMetadata }
-func (n noMetadata) Unwrap() error     { return n.error }
+func (n noMetadata) Unwrap() error      { return n.error }
 
 // Endpoints are endpoint URLs given by the caller, for servers whose discovery leaves them
 // out (Ory Hydra's, by default, omits registration_endpoint) or that have no discovery at

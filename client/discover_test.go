@@ -324,9 +324,9 @@ func TestResolve(t *testing.T) {
 		wantErr     string
 	}{
 		{name: "discovery without registration_endpoint, overridden",
-			replies:  map[string]reply{"/.well-known/oauth-authorization-server": {ContentType: js, Body: hydraLike}},
-			override: Endpoints{Registration: "{{base}}/oauth2/register"},
-			want:     Endpoints{Registration: "{{base}}/oauth2/register", Token: "{{base}}/oauth2/token", Authorization: "{{base}}/oauth2/auth"},
+			replies:     map[string]reply{"/.well-known/oauth-authorization-server": {ContentType: js, Body: hydraLike}},
+			override:    Endpoints{Registration: "{{base}}/oauth2/register"},
+			want:        Endpoints{Registration: "{{base}}/oauth2/register", Token: "{{base}}/oauth2/token", Authorization: "{{base}}/oauth2/auth"},
 			wantMissing: []string{"device_authorization_endpoint"}},
 		{name: "discovery without registration_endpoint, not overridden",
 			replies:     map[string]reply{"/.well-known/openid-configuration": {ContentType: js, Body: hydraLike}},
