@@ -15,14 +15,14 @@ import (
 // empties it, and so does opening a database whose WAL a crash left behind.
 func walBounded(t *testing.T) {
 	oldLimit, oldIdle := walLimit, idleCheckpoint
-	walLimit, idleCheckpoint = 256<<10, 200*time.Millisecond
+	walLimit, idleCheckpoint = 1<<20, 200*time.Millisecond
 	t.Cleanup(func() { walLimit, idleCheckpoint = oldLimit, oldIdle })
 
 	db := filepath.Join(t.TempDir(), "serve.db")
 	e := start(t, func(c *Config) { c.DBPath = db })
 	st := e.srv.store.(*store)
 
-	// Sustained writes: 8 writers, 2,500 tokens each (about 12 times the limit in WAL frames
+	// Sustained writes: 8 writers, 2,500 tokens each (about 30 times the limit in WAL frames
 	// without checkpoints), while a sampler records the largest WAL seen.
 	var peak atomic.Int64
 	stop := make(chan struct{})

@@ -102,6 +102,9 @@ type store struct {
 	idleCheckpoint time.Duration // TRUNCATE checkpoint after this long without writes
 	walDirty       bool          // writes since the last TRUNCATE checkpoint
 	file           os.FileInfo   // the database file as opened, to notice it being deleted
+	// ckpt serialises checkpoints: SQLite answers a TRUNCATE checkpoint with SQLITE_BUSY at
+	// once while another connection's checkpoint runs, so the writer would skip its bound.
+	ckpt sync.Mutex
 
 	getClient, insertToken, getToken *sql.Stmt
 	insertClient, useToken           *sql.Stmt
@@ -517,10 +520,14 @@ func (s *store) checkpointer() {
 	for {
 		select {
 		case <-s.stopWriter:
+			s.ckpt.Lock()
 			s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+			s.ckpt.Unlock()
 			return
 		case <-t.C:
+			s.ckpt.Lock()
 			s.r.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			s.ckpt.Unlock()
 		}
 	}
 }
@@ -614,7 +621,9 @@ func (s *store) truncateWAL() {
 		return
 	}
 	var busy, logFrames, done int
+	s.ckpt.Lock()
 	err := s.w.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done)
+	s.ckpt.Unlock()
 	s.walDirty = err != nil || busy != 0
 }
 
