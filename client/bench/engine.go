@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/dcrctl/dcrctl/client"
-	"github.com/dcrctl/dcrctl/flows"
 )
 
 // grace is how long requests in flight may finish after the run's context is cancelled.
@@ -36,6 +35,7 @@ var errPublicClient = errors.New("bench: the registered client has no client_sec
 type engine struct {
 	cfg   Config
 	meta  *client.ServerMetadata
+	body  []byte // the registration request
 	start time.Time
 
 	next        atomic.Int64 // index of the next installation
@@ -55,7 +55,7 @@ type engine struct {
 // worker is one connection and the SDK values that use it.
 type worker struct {
 	hc    *http.Client
-	sdk   *client.Client
+	sdk   *client.Client // discovery and cleanup
 	shard *shard
 }
 
@@ -138,6 +138,20 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if (cfg.has(StepToken) || cfg.has(StepLogin)) && meta.TokenEndpoint == "" {
 		return nil, fmt.Errorf("bench: %s advertises no token_endpoint", cfg.Issuer)
+	}
+	for _, ep := range []struct{ name, url string }{{"registration_endpoint", meta.RegistrationEndpoint}, {"token_endpoint", meta.TokenEndpoint}} {
+		if ep.url != "" {
+			if err := cfg.checkURL(ep.name, ep.url); err != nil {
+				return nil, err
+			}
+		}
+	}
+	md := cfg.Metadata
+	if cfg.Template != "" {
+		md = client.Metadata{SoftwareID: cfg.Template}
+	}
+	if e.body, err = md.MarshalJSON(); err != nil {
+		return nil, fmt.Errorf("bench: encoding the client metadata: %w", err)
 	}
 	e.meta = meta
 	elapsed := e.play(ctx)
@@ -257,49 +271,95 @@ func (e *engine) install(ctx context.Context, w *worker, due time.Time) {
 func (e *engine) do(ctx context.Context, w *worker, step Step, in *installation) error {
 	switch step {
 	case StepToken:
-		tok, err := flows.ClientCredentials{TokenURL: e.meta.TokenEndpoint, ClientID: e.cfg.ClientID, ClientSecret: e.cfg.ClientSecret,
-			AuthMethod: e.cfg.AuthMethod, Scopes: e.cfg.Scopes, HTTPClient: w.hc}.Token(ctx)
+		a, err := e.token(ctx, w, e.cfg.ClientID, e.cfg.ClientSecret, e.cfg.AuthMethod, e.cfg.Scopes, "token")
+		if err == nil {
+			in.token = a.AccessToken
+		}
+		return err
+	case StepRegister:
+		return e.register(ctx, w, in)
+	case StepLogin:
+		r := in.c.reg
+		_, err := e.token(ctx, w, r.ClientID, r.ClientSecret, r.TokenEndpointAuthMethod, nil, "login")
+		return err
+	case StepRead:
+		a, err := e.manage(ctx, w, http.MethodGet, in.c.reg, http.StatusOK, "read")
 		if err != nil {
 			return err
 		}
-		in.token = tok.AccessToken
+		reg := *in.c.reg // RFC 7592 §2.1: keep what the server rotated, for the next step
+		if a.ClientSecret != "" {
+			reg.ClientSecret = a.ClientSecret
+		}
+		if a.RegistrationAccessToken != "" {
+			reg.RegistrationAccessToken = a.RegistrationAccessToken
+		}
+		in.c.reg = &reg
 		return nil
-	case StepRegister:
-		var reg *client.Registration
-		var err error
-		if e.cfg.Template != "" {
-			reg, err = w.sdk.RegisterTemplate(ctx, e.meta.RegistrationEndpoint, in.token, e.cfg.Template, client.Metadata{})
-		} else {
-			reg, err = w.sdk.Register(ctx, e.meta.RegistrationEndpoint, in.token, e.cfg.Metadata)
-		}
-		if reg != nil { // created, even if the answer was incomplete: it must be cleaned up
-			in.c = &created{reg: reg}
-			w.shard.mu.Lock()
-			w.shard.created = append(w.shard.created, in.c)
-			w.shard.mu.Unlock()
-		} else if unanswered(err) {
-			e.unconfirmed.Add(1)
-		}
-		return err
-	case StepLogin:
-		r := in.c.reg
-		_, err := flows.ClientCredentials{TokenURL: e.meta.TokenEndpoint, ClientID: r.ClientID, ClientSecret: r.ClientSecret,
-			AuthMethod: r.TokenEndpointAuthMethod, Scopes: []string{}, HTTPClient: w.hc}.Token(ctx)
-		return err
-	case StepRead:
-		reg, err := w.sdk.Read(ctx, in.c.reg)
-		if reg != nil {
-			if reg.ClientSecret == "" { // not rotated: the server no longer shows it
-				reg.ClientSecret = in.c.reg.ClientSecret
-			}
-			in.c.reg = reg
-		}
-		return err
 	default: // StepDelete
-		err := w.sdk.Delete(ctx, in.c.reg)
+		_, err := e.manage(ctx, w, http.MethodDelete, in.c.reg, http.StatusNoContent, "delete")
 		if err == nil {
 			in.c.deleted = true
 		}
 		return err
+	}
+}
+
+func (e *engine) token(ctx context.Context, w *worker, id, secret, method string, scopes []string, op string) (*answer, error) {
+	req, err := tokenRequest(e.meta.TokenEndpoint, id, secret, method, scopes)
+	if err != nil {
+		return nil, err
+	}
+	e.userAgent(req)
+	a, err := send(ctx, w.hc, op, req, http.StatusOK)
+	if err == nil && a.AccessToken == "" {
+		return nil, fmt.Errorf("bench: %s: the token response has no access_token (RFC 6749 §5.1)", op)
+	}
+	return a, err
+}
+
+// register sends the registration and keeps what the server created, for the next steps
+// and the cleanup.
+func (e *engine) register(ctx context.Context, w *worker, in *installation) error {
+	req, err := bearerRequest(http.MethodPost, e.meta.RegistrationEndpoint, in.token, e.body)
+	if err != nil {
+		return err
+	}
+	e.userAgent(req)
+	a, err := send(ctx, w.hc, "register", req, http.StatusCreated)
+	if err != nil {
+		if unanswered(err) {
+			e.unconfirmed.Add(1)
+		}
+		return err
+	}
+	if a.ClientID == "" {
+		return errors.New("bench: register: the answer has no client_id (RFC 7591 §3.2.1)")
+	}
+	in.c = &created{reg: &client.Registration{ClientID: a.ClientID, ClientSecret: a.ClientSecret,
+		RegistrationAccessToken: a.RegistrationAccessToken, RegistrationClientURI: a.RegistrationClientURI,
+		Metadata: client.Metadata{TokenEndpointAuthMethod: a.TokenEndpointAuthMethod}}}
+	w.shard.mu.Lock()
+	w.shard.created = append(w.shard.created, in.c)
+	w.shard.mu.Unlock()
+	if a.RegistrationAccessToken == "" || a.RegistrationClientURI == "" {
+		return errors.New("bench: register: the answer lacks registration_access_token or registration_client_uri (RFC 7592 §3): the client cannot be read or deleted")
+	}
+	return e.cfg.checkURL("registration_client_uri", a.RegistrationClientURI)
+}
+
+// manage sends an RFC 7592 request with the registration access token.
+func (e *engine) manage(ctx context.Context, w *worker, method string, reg *client.Registration, want int, op string) (*answer, error) {
+	req, err := bearerRequest(method, reg.RegistrationClientURI, reg.RegistrationAccessToken, nil)
+	if err != nil {
+		return nil, err
+	}
+	e.userAgent(req)
+	return send(ctx, w.hc, op, req, want)
+}
+
+func (e *engine) userAgent(req *http.Request) {
+	if e.cfg.UserAgent != "" {
+		req.Header.Set("User-Agent", e.cfg.UserAgent)
 	}
 }

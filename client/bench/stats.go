@@ -99,6 +99,10 @@ func classify(err error) (status, code string) {
 	if err == nil {
 		return "", ""
 	}
+	var we *wireError
+	if errors.As(err, &we) {
+		return strconv.Itoa(we.status), we.code
+	}
 	var ce *client.Error
 	if errors.As(err, &ce) {
 		return strconv.Itoa(ce.StatusCode), ce.Code
