@@ -47,6 +47,7 @@ type serveOptions struct {
 	LogFormat    string
 	MaxConns     int
 	BehaveLike   string
+	Test         serveTestOptions
 
 	// ready, if set, is called once the server accepts connections (tests).
 	ready func(addr string)
@@ -104,6 +105,7 @@ Plain http is only allowed on a loopback address; elsewhere use --tls-cert/--tls
 	f.BoolVar(&opts.InsecureHTTP, "insecure-http", false, "allow plain http on a non-loopback address (credentials travel unencrypted)")
 	f.StringVar(&opts.LogFormat, "log-format", "text", "request log format on stderr: text, json or none")
 	f.StringVar(&opts.BehaveLike, "behave-like", "", "behave like another server: "+strings.Join(testserver.ProfileNames(), ", ")+" (default strict)")
+	addServeTestFlags(f, &opts.Test)
 	f.IntVar(&opts.MaxConns, "max-conns", 0, fmt.Sprintf("most connections open at once; idle ones are closed to make room (default %d)", testserver.DefaultMaxConns))
 	return c
 }
@@ -123,6 +125,7 @@ type readyInfo struct {
 	DemoUser     *readyUser        `json:"demo_user,omitempty"`
 	DB           string            `json:"db"`
 	TLSCAFile    string            `json:"tls_ca_file,omitempty"`
+	Control      *readyControl     `json:"control,omitempty"`
 }
 
 type readyClient struct {
@@ -153,6 +156,9 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 		cfg.Issuer = ""
 	}
 	if opts.BehaveLike != "" {
+		if _, err := testserver.ProfileBehaviour(opts.BehaveLike); err != nil {
+			return usageErrorf("--behave-like: %v", err)
+		}
 		cfg.BehaveLike = opts.BehaveLike
 	}
 	if opts.Registration != "" {
@@ -258,12 +264,19 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 		cfg.MaxConns = opts.MaxConns
 	}
 
+	control, err := opts.Test.apply(&cfg)
+	if err != nil {
+		return err
+	}
 	srv, err := testserver.New(cfg)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
 	info := buildReadyInfo(srv, cfg.DBPath, caFile)
+	if info.Control = control; control != nil {
+		control.URL = srv.Issuer() + "/_control"
+	}
 	if opts.Output == "json" {
 		b, err := json.Marshal(info)
 		if err != nil {
@@ -356,6 +369,7 @@ func printReady(w io.Writer, info readyInfo) {
 	fmt.Fprintf(w, "  authorize     %s\n", info.Endpoints["authorization_endpoint"])
 	fmt.Fprintf(w, "  device        %s\n", info.Endpoints["device_authorization_endpoint"])
 	fmt.Fprintf(w, "  database      %s\n", info.DB)
+	printControl(w, info.Control)
 	if info.TLSCAFile != "" {
 		fmt.Fprintf(w, "  certificate   %s (self-signed; trust it in your client)\n", info.TLSCAFile)
 	}

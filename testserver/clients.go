@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // client is the effective view of a client: static (from Config), registered, or an
@@ -57,9 +58,12 @@ func (s *Server) defaultScope(c *client) string {
 // tmpl is a template client.
 type tmpl struct {
 	ID      string
-	md      *metadata
+	md      atomic.Pointer[metadata] // replaced by Server.SetTemplateMetadata
 	allowed []string
 }
+
+func (t *tmpl) metadata() *metadata     { return t.md.Load() }
+func (t *tmpl) setMetadata(m *metadata) { t.md.Store(m) }
 
 func (s *Server) validator() *validator {
 	return &validator{scopes: s.scopes, vendorFields: s.cfg.VendorFields, issuers: s.stmtKeys, now: s.now, beh: &s.beh}
@@ -80,7 +84,8 @@ func (s *Server) buildTemplates() error {
 			return fmt.Errorf("template %q: %w", t.ID, err)
 		}
 		md.Fields["software_id"], _ = json.Marshal(t.ID)
-		s.templates[t.ID] = &tmpl{ID: t.ID, md: md, allowed: t.AllowedClients}
+		s.templates[t.ID] = &tmpl{ID: t.ID, allowed: t.AllowedClients}
+		s.templates[t.ID].setMetadata(md)
 	}
 	return nil
 }
@@ -185,6 +190,14 @@ func (c *cache[V]) put(epoch uint64, k string, v V) {
 	c.m[k] = v
 }
 
+// clear forgets everything; call it after the change is committed.
+func (c *cache[V]) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.m)
+}
+
 // invalidate forgets k; call it after the change is committed.
 func (c *cache[V]) invalidate(k string) {
 	c.mu.Lock()
@@ -202,7 +215,7 @@ func (s *Server) fromRow(row *clientRow, full bool) (*client, error) {
 			// The template was removed from the configuration: its instances are disabled.
 			return nil, nil
 		}
-		c.md = t.md
+		c.md = t.metadata()
 		return c, nil
 	}
 	md, err := decodeStored(row.Metadata, full)

@@ -128,6 +128,16 @@ type Config struct {
 	Logger *slog.Logger `yaml:"-"`
 	// Behaviour, if set, replaces the BehaveLike profile's bundle (Switches still apply over it).
 	Behaviour *Behaviour `yaml:"-"`
+	// ControlToken, if set, turns the control API on (README "Control API"): below the issuer
+	// at /_control/, for loopback callers presenting it as a bearer token.
+	ControlToken string `yaml:"-"`
+	// FakeClock, if set, is the server's clock (Now is then ignored); Server.AdvanceClock
+	// moves it.
+	FakeClock *FakeClock `yaml:"-"`
+	// Seed, if not 0, makes client ids, secrets and tokens the same on every run with the same
+	// seed and the same requests (a ChaCha8 stream replaces Rand; ids count up instead of
+	// following the clock). The signing key is not derived from it. For tests only.
+	Seed uint64 `yaml:"seed"`
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time `yaml:"-"`
 	// Rand is the source of every identifier and secret; nil means crypto/rand.

@@ -46,7 +46,10 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
-	s.writeStatic(w, r, s.jwks)
+	s.keyMu.RLock()
+	jwks := s.jwks
+	s.keyMu.RUnlock()
+	s.writeStatic(w, r, jwks)
 }
 
 func (s *Server) writeStatic(w http.ResponseWriter, r *http.Request, b []byte) {

@@ -42,7 +42,10 @@ func (s *Server) useKey(key *rsa.PrivateKey) error {
 
 // signJWT returns a compact JWS of claims, signed RS256 with the server key.
 func (s *Server) signJWT(claims any) (string, error) {
-	return jwt.Signed(s.signer).Claims(claims).Serialize()
+	s.keyMu.RLock()
+	signer := s.signer
+	s.keyMu.RUnlock()
+	return jwt.Signed(signer).Claims(claims).Serialize()
 }
 
 // statementAlgs are the signature algorithms a software statement may use; "none" is not

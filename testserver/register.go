@@ -210,7 +210,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) (*clientInfo, 
 		}
 		// Every other field sent with a template's software_id is ignored: the instance's
 		// metadata is the template's, now and after the template changes.
-		md = t.md
+		md = t.metadata()
 		row.Template = tid
 		row.Metadata = "{}"
 	} else {

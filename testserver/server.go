@@ -46,7 +46,10 @@ const (
 // issuer, backed by SQLite. It is safe for concurrent use.
 type Server struct {
 	cfg       Config
-	beh       Behaviour // effective behaviour switches (behaviour.go)
+	faults    faults        // control API: pending injected failures
+	keyMu     sync.RWMutex  // guards the signing key, JWKS and signer (RotateSigningKey)
+	seq       atomic.Uint64 // the id sequence with Config.Seed
+	beh       Behaviour     // effective behaviour switches (behaviour.go)
 	issuer    string
 	path      string // the issuer's path, "" or "/x"
 	secure    bool   // issuer is https: cookies get Secure
@@ -123,6 +126,12 @@ func newServer(cfg Config) (*Server, error) {
 	s.cfg.Clients = slices.Clone(cfg.Clients)
 	for i, c := range s.cfg.Clients {
 		s.cfg.Clients[i] = c.withDefaults()
+	}
+	if cfg.FakeClock != nil {
+		s.now = cfg.FakeClock.Now
+	}
+	if cfg.Seed != 0 && cfg.Rand == nil {
+		s.rand = newSeededRand(cfg.Seed)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -323,6 +332,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
 			slog.Duration("duration", time.Since(start)), slog.String("remote", r.RemoteAddr))
 	}()
+	if s.injectFault(rec, r) {
+		return
+	}
 	s.mux.ServeHTTP(rec, r)
 }
 
@@ -351,6 +363,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc(pathDeviceAuthz, json(func(w http.ResponseWriter, r *http.Request) (any, error) { return s.deviceAuthorization(w, r) }))
 	mux.HandleFunc(pathDevice, s.handleDevicePage)
 	mux.HandleFunc(pathUserinfo, s.handleUserinfo)
+	if s.cfg.ControlToken != "" {
+		mux.Handle("/_control/", s.controlHandler())
+	}
 	mux.HandleFunc("/", s.notFound)
 
 	below := http.StripPrefix(s.path, mux)
@@ -526,7 +541,7 @@ func nextSeq() uint64 {
 
 func (s *Server) sequenced(random int) string {
 	b := make([]byte, 8+random)
-	binary.BigEndian.PutUint64(b, nextSeq())
+	binary.BigEndian.PutUint64(b, s.nextSeq())
 	if _, err := io.ReadFull(s.rand, b[8:]); err != nil {
 		panic("testserver: random source failed: " + err.Error())
 	}

@@ -63,6 +63,12 @@ type txn interface {
 	// it was no longer pending.
 	decideDevice(hash []byte, status int, subject string, authTime int64) (bool, error)
 
+	// revokeClientTokens revokes every token issued to a client (control API).
+	revokeClientTokens(clientID string) error
+	// wipe deletes every client, token, session and device authorization, keeping the
+	// named values (control API reset).
+	wipe() error
+
 	meta(k string) ([]byte, error)
 	putMeta(k string, v []byte) error
 }

@@ -722,3 +722,17 @@ func (s *store) withTx(ctx context.Context, f func(*sql.Tx) error) error {
 	}
 	return tx.Commit()
 }
+
+func (t *sqlTxn) revokeClientTokens(clientID string) error {
+	_, err := t.exec(`UPDATE tokens SET revoked = 1 WHERE client_id = ?`, clientID)
+	return err
+}
+
+func (t *sqlTxn) wipe() error {
+	for _, table := range []string{"clients", "tokens", "sessions", "devices"} {
+		if _, err := t.exec(`DELETE FROM ` + table); err != nil {
+			return err
+		}
+	}
+	return nil
+}
