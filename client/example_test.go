@@ -6,30 +6,26 @@ import (
 	"errors"
 	"fmt"
 	"log"
-	"net/http/httptest"
 	"strings"
 
 	"github.com/dcrctl/dcrctl/client"
 	"github.com/dcrctl/dcrctl/flows"
 	"github.com/dcrctl/dcrctl/testserver"
+	"github.com/dcrctl/dcrctl/testserver/servertest"
 )
 
 // startServer runs dcrctl's own authorization server (package testserver) with its default
 // configuration, rotating the registration access token and the client secret on every read
 // and update, as Curity does.
 func startServer() (cfg testserver.Config, stop func()) {
-	hs := httptest.NewUnstartedServer(nil)
-	cfg = testserver.DefaultConfig()
-	cfg.Issuer = "http://" + hs.Listener.Addr().String()
-	cfg.RotateRegistrationToken = testserver.RotateOnReadAndUpdate
-	cfg.RotateClientSecret = testserver.RotateOnReadAndUpdate
-	srv, err := testserver.New(cfg)
+	srv, err := servertest.New(func(c *testserver.Config) {
+		c.RotateRegistrationToken = testserver.RotateOnReadAndUpdate
+		c.RotateClientSecret = testserver.RotateOnReadAndUpdate
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	hs.Config.Handler = srv
-	hs.Start()
-	return srv.Config(), func() { hs.Close(); srv.Close() }
+	return srv.Config, func() { srv.Close() }
 }
 
 // The whole cycle: discover the server, get an initial access token with the

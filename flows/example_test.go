@@ -3,31 +3,24 @@ package flows_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"time"
 
 	"github.com/dcrctl/dcrctl/flows"
-	"github.com/dcrctl/dcrctl/testserver"
+	"github.com/dcrctl/dcrctl/testserver/servertest"
 )
 
 // A CI pipeline gets an initial access token (scope dcr) with the client credentials grant,
 // here from the real testserver.
 func ExampleClientCredentials() {
-	hs := httptest.NewUnstartedServer(nil)
-	cfg := testserver.DefaultConfig()
-	cfg.Issuer = "http://" + hs.Listener.Addr().String()
-	srv, err := testserver.New(cfg)
+	srv, err := servertest.New(nil) // the real testserver under httptest
 	if err != nil {
 		panic(err)
 	}
-	hs.Config.Handler = srv
-	hs.Start()
-	defer hs.Close()
 	defer srv.Close()
 
-	boot := srv.Config().Clients[0]
+	boot := srv.Config.Clients[0]
 	tok, err := flows.ClientCredentials{
-		Issuer:       cfg.Issuer,
+		Issuer:       srv.Issuer(),
 		ClientID:     boot.ClientID,
 		ClientSecret: boot.ClientSecret, // from a file, the environment or stdin: never argv
 		Now:          func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) },

@@ -10,6 +10,7 @@
 package servertest
 
 import (
+	"fmt"
 	"net/http/httptest"
 
 	"github.com/dcrctl/dcrctl/testserver"
@@ -54,8 +55,28 @@ func StartTLS(tb TB, mutate func(*testserver.Config)) *Server {
 	return start(tb, true, mutate)
 }
 
+// New is Start for code without a test to fail, such as examples: the caller must Close the
+// server.
+func New(mutate func(*testserver.Config)) (*Server, error) { return open(false, mutate) }
+
+// Close stops the HTTP server and closes the authorization server's database.
+func (s *Server) Close() error {
+	s.HTTP.Close()
+	return s.Server.Close()
+}
+
 func start(tb TB, useTLS bool, mutate func(*testserver.Config)) *Server {
 	tb.Helper()
+	s, err := open(useTLS, mutate)
+	if err != nil {
+		tb.Fatalf("%v", err)
+		return nil
+	}
+	tb.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func open(useTLS bool, mutate func(*testserver.Config)) (*Server, error) {
 	hs := httptest.NewUnstartedServer(nil)
 	cfg := testserver.DefaultConfig()
 	cfg.Issuer = "http://" + hs.Listener.Addr().String()
@@ -68,8 +89,7 @@ func start(tb TB, useTLS bool, mutate func(*testserver.Config)) *Server {
 	srv, err := testserver.New(cfg)
 	if err != nil {
 		hs.Close()
-		tb.Fatalf("servertest: %v", err)
-		return nil
+		return nil, fmt.Errorf("servertest: %w", err)
 	}
 	hs.Config.Handler = srv
 	if useTLS {
@@ -78,9 +98,5 @@ func start(tb TB, useTLS bool, mutate func(*testserver.Config)) *Server {
 	} else {
 		hs.Start()
 	}
-	tb.Cleanup(func() {
-		hs.Close()
-		_ = srv.Close()
-	})
-	return &Server{HTTP: hs, Server: srv, Config: srv.Config()}
+	return &Server{HTTP: hs, Server: srv, Config: srv.Config()}, nil
 }
