@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -20,34 +21,48 @@ import (
 type env struct {
 	t   *testing.T
 	srv *Server
-	hs  *httptestServer
+	hs  *httptest.Server
 	cfg Config // effective
 	now *time.Time
 	hc  *http.Client
 }
 
-// start runs a Server under httptest with DefaultConfig changed by mut.
-func start(t *testing.T, mut func(*Config)) *env {
-	t.Helper()
-	hs := newUnstarted()
+// serveHTTPTest runs a Server under httptest with DefaultConfig (Issuer: the listener)
+// changed by mut, until the test ends. It is this package's copy of servertest.Start, which
+// the package's own tests cannot import (servertest imports this package).
+func serveHTTPTest(tb testing.TB, mut func(*Config)) (*httptest.Server, *Server) {
+	tb.Helper()
+	hs := httptest.NewUnstartedServer(nil)
 	cfg := DefaultConfig()
 	cfg.Issuer = "http://" + hs.Listener.Addr().String()
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	e := &env{t: t, now: &now}
-	cfg.Now = func() time.Time { return *e.now }
 	if mut != nil {
 		mut(&cfg)
 	}
 	srv, err := New(cfg)
 	if err != nil {
-		t.Fatal(err)
+		hs.Close()
+		tb.Fatal(err)
 	}
 	hs.Config.Handler = srv
 	hs.Start()
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		hs.Close()
 		if err := srv.Close(); err != nil {
-			t.Error(err)
+			tb.Error(err)
+		}
+	})
+	return hs, srv
+}
+
+// start runs a Server under httptest with DefaultConfig on a fixed clock, changed by mut.
+func start(t *testing.T, mut func(*Config)) *env {
+	t.Helper()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	e := &env{t: t, now: &now}
+	hs, srv := serveHTTPTest(t, func(cfg *Config) {
+		cfg.Now = func() time.Time { return *e.now }
+		if mut != nil {
+			mut(cfg)
 		}
 	})
 	jar, _ := cookiejar.New(nil)

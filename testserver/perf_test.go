@@ -43,20 +43,12 @@ func trivialHandler() http.Handler {
 }
 
 func benchServer(b *testing.B, mut func(*Config)) (*httptest.Server, Config) {
-	hs := httptest.NewUnstartedServer(nil)
-	cfg := DefaultConfig()
-	cfg.Issuer = "http://" + hs.Listener.Addr().String()
-	cfg.DBPath = filepath.Join(benchDir(b), "bench.db")
-	if mut != nil {
-		mut(&cfg)
-	}
-	srv, err := New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	hs.Config.Handler = srv
-	hs.Start()
-	b.Cleanup(func() { hs.Close(); srv.Close() })
+	hs, srv := serveHTTPTest(b, func(cfg *Config) {
+		cfg.DBPath = filepath.Join(benchDir(b), "bench.db")
+		if mut != nil {
+			mut(cfg)
+		}
+	})
 	return hs, srv.Config()
 }
 
