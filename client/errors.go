@@ -8,14 +8,23 @@ import (
 	"unicode/utf8"
 )
 
-// Error is a protocol error answered by the server: an RFC 6749 §5.2 / RFC 7591 §3.2.2 /
-// RFC 6750 §3 error, or an HTTP failure status without one. Match it with errors.As, or with
-// errors.Is against the Err… values (which compare the Code).
+// Error is a protocol error answered by the server, the one type for the client side of
+// dcrctl: package client returns it for discovery, registration (RFC 7591 §3.2.2) and
+// management (RFC 7592), and package flows (as flows.Error, an alias) for the token endpoint
+// (RFC 6749 §5.2, RFC 8628 §3.5), the device authorization endpoint (RFC 8628 §3.2) and the
+// authorization endpoint's redirect (RFC 6749 §4.1.2.1); RFC 6750 §3 errors come from the
+// WWW-Authenticate header. An HTTP failure status without an error code is one too.
+//
+// Match it with errors.As, or with errors.Is against the Err… values or any &Error{…}:
+// see [Error.Is].
 type Error struct {
-	// Op is the SDK operation that failed: "discover", "register", "read", "update" or
-	// "delete". It selects the advice in Error().
+	// Op is the operation that failed: "discover", "register", "read", "update" or
+	// "delete" (package client); "client credentials", "login", "code exchange",
+	// "device authorization" or "device token" (package flows). It selects the advice in
+	// Error().
 	Op string
-	// StatusCode is the HTTP status of the response.
+	// StatusCode is the HTTP status of the response; 0 for an error that came back through
+	// the browser's redirect.
 	StatusCode int
 	// Code is the RFC error code ("invalid_client_metadata", "invalid_token", …), from the
 	// JSON body or from the WWW-Authenticate header; "" when the server sent none.
@@ -49,19 +58,34 @@ var (
 	ErrPreconditionFailed = &Error{StatusCode: http.StatusPreconditionFailed}
 )
 
-// Is reports whether target is an *Error whose non-zero Code and StatusCode equal e's.
+// Is reports whether target is an *Error whose Code, StatusCode and Op, where not zero,
+// equal e's: errors.Is(err, &Error{Code: "invalid_client"}) matches on the code alone,
+// &Error{StatusCode: 412} on the status, &Error{Op: "login", Code: "access_denied"} on both.
+// A target with none of the three matches nothing.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	if !ok || (t.Code == "" && t.StatusCode == 0) {
+	if !ok || (t.Code == "" && t.StatusCode == 0 && t.Op == "") {
 		return false
 	}
-	return (t.Code == "" || t.Code == e.Code) && (t.StatusCode == 0 || t.StatusCode == e.StatusCode)
+	return (t.Code == "" || t.Code == e.Code) && (t.StatusCode == 0 || t.StatusCode == e.StatusCode) &&
+		(t.Op == "" || t.Op == e.Op)
 }
+
+// Hint names the likely cause and fix in protocol terms ("" when there is nothing useful to
+// say); Error() ends with it. Command-line programs may add their own advice (flag names).
+func (e *Error) Hint() string { return e.hint() }
 
 // Error describes the failure and names the likely fix.
 func (e *Error) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "the server answered %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	switch {
+	case e.StatusCode == 0 && e.Op == "login":
+		b.WriteString("the server answered through the browser's redirect")
+	case e.StatusCode == 0:
+		b.WriteString("the server answered")
+	default:
+		fmt.Fprintf(&b, "the server answered %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	}
 	if e.Code != "" {
 		fmt.Fprintf(&b, " with error %s", e.Code)
 	}
@@ -82,10 +106,66 @@ func (e *Error) management() bool {
 	return e.Op == "read" || e.Op == "update" || e.Op == "delete"
 }
 
+// flow reports whether e came from getting a token (package flows).
+func (e *Error) flow() bool {
+	switch e.Op {
+	case "client credentials", "login", "code exchange", "device authorization", "device token", "token", "refresh":
+		return true
+	}
+	return false
+}
+
+// flowHint is the advice for the token, device authorization and authorization endpoints'
+// errors (RFC 6749 §4.1.2.1, §5.2; RFC 8628 §3.5; OpenID Connect Core §3.1.2.6).
+func (e *Error) flowHint() (string, bool) {
+	switch e.Code {
+	case "invalid_client":
+		return "the client id or secret is wrong, or the client is registered for another token endpoint authentication method (token_endpoint_auth_method)", true
+	case "unauthorized_client":
+		return "this client is not allowed to use this grant type: register or configure the client for it", true
+	case "invalid_scope":
+		return "the client may not request the scope it asked for (such as dcr): ask the server's administrator to allow it, or request another scope", true
+	case "invalid_grant":
+		if e.Op == "code exchange" {
+			return "the authorization code was rejected (expired, already used, or the PKCE verifier or redirect URI did not match): log in again", true
+		}
+		return "the grant was rejected: check the credentials and try again", true
+	case "access_denied":
+		return "the login or approval was refused: log in again and approve the request", true
+	case "expired_token":
+		return "the device code expired before it was approved: start again and approve sooner", true
+	case "login_required", "interaction_required", "consent_required", "account_selection_required":
+		return "the server needs an interactive login: try again without prompt=none", true
+	case "unsupported_grant_type":
+		return "the server does not support this grant type: use another grant", true
+	case "unsupported_response_type":
+		return "the server does not allow the authorization code flow for this client", true
+	case "invalid_request":
+		return "the server rejected the request as malformed: check the client's redirect URIs, PKCE support and the scope", true
+	case "temporarily_unavailable", "server_error":
+		return "the server failed: try again later", true
+	case "authorization_pending", "slow_down":
+		return "", true
+	}
+	return "", false
+}
+
 // hint names the likely cause and fix for e.
 func (e *Error) hint() string {
 	if e.StatusCode == http.StatusPreconditionFailed {
 		return "the registration changed on the server since it was read (If-Match did not match its ETag), and nothing was changed: read it again, re-apply the change and retry"
+	}
+	if e.flow() {
+		if h, ok := e.flowHint(); ok || e.Code != "" {
+			return h
+		}
+		switch {
+		case e.StatusCode == http.StatusTooManyRequests:
+			return "the server is rate limiting: wait and try again"
+		case e.StatusCode >= 500:
+			return "the server failed: try again later"
+		}
+		return ""
 	}
 	switch e.Code {
 	case "invalid_token":

@@ -22,12 +22,22 @@ func init() {
 	classifiers = append(classifiers, classifyClientError, classifyKeystoreError)
 }
 
-// classifyClientError maps package client's errors to exit codes: a refused token is an
-// authentication error (4), any other answer of the server a server error (3).
+// classifyClientError maps the protocol error of packages client and flows (one type,
+// client.Error) to exit codes: a refused token, credential or login is an authentication
+// error (4), an expired device code a timeout (6), any other answer of the server a server
+// error (3).
 func classifyClientError(err error) (int, bool) {
 	var ce *client.Error
 	if errors.As(err, &ce) {
-		if ce.StatusCode == 401 || ce.Code == "invalid_token" || ce.Code == "insufficient_scope" {
+		switch ce.Code {
+		case "invalid_token", "insufficient_scope", "invalid_client", "unauthorized_client", "invalid_grant",
+			"invalid_scope", "access_denied", "login_required", "interaction_required", "consent_required",
+			"account_selection_required":
+			return ExitAuth, true
+		case "expired_token":
+			return ExitTimeout, true
+		}
+		if ce.StatusCode == 401 {
 			return ExitAuth, true
 		}
 		return ExitServer, true

@@ -81,7 +81,7 @@ func Run(ctx context.Context, ios *IOStreams, build BuildInfo, args []string) in
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err != nil {
-		fmt.Fprintf(ios.ErrOut, "dcrctl: %s\n", err)
+		fmt.Fprintf(ios.ErrOut, "dcrctl: %s%s\n", err, cliAdvice(err))
 	}
 	return ExitCode(err)
 }

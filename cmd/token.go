@@ -223,19 +223,9 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// classifyFlowsError maps package flows' errors to exit codes.
+// classifyFlowsError maps package flows' own errors to exit codes; its protocol errors are
+// client.Error values, classified by classifyClientError.
 func classifyFlowsError(err error) (int, bool) {
-	var fe *flows.Error
-	if errors.As(err, &fe) {
-		switch fe.Code {
-		case "invalid_client", "unauthorized_client", "invalid_grant", "invalid_scope", "access_denied",
-			"login_required", "interaction_required", "consent_required", "account_selection_required":
-			return ExitAuth, true
-		case "expired_token":
-			return ExitTimeout, true
-		}
-		return ExitServer, true
-	}
 	if errors.Is(err, flows.ErrStateMismatch) || errors.Is(err, flows.ErrIssuerMismatch) {
 		return ExitAuth, true
 	}

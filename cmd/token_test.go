@@ -103,9 +103,9 @@ func TestTokenClientCredentials(t *testing.T) {
 		{name: "issuer from DCRCTL_ISSUER, -o env", args: []string{"--client-id", boot.ClientID, "-o", "env"},
 			env: map[string]string{"DCRCTL_CLIENT_SECRET": boot.ClientSecret, "DCRCTL_ISSUER": cfg.Issuer}, wantCode: ExitOK, wantStdout: "ENV"},
 		{name: "wrong secret: exit 4 and the fix", args: []string{"--client-id", boot.ClientID, "--client-secret-file", "-"}, stdin: "wrong\n",
-			wantCode: ExitAuth, wantStderr: "dcrctl: flows: client credentials: the server answered invalid_client (DESC): the client id or secret is wrong, or the client uses another authentication method: check --client-id, the secret and --auth-method\n"},
+			wantCode: ExitAuth, wantStderr: "dcrctl: flows: client credentials: the server answered 401 Unauthorized with error invalid_client (DESC): the client id or secret is wrong, or the client is registered for another token endpoint authentication method (token_endpoint_auth_method); check --client-id, the secret and --auth-method\n"},
 		{name: "client without scope dcr: exit 4", args: []string{"--client-id", "no-dcr"}, env: map[string]string{"DCRCTL_CLIENT_SECRET": "no-dcr-secret"},
-			wantCode: ExitAuth, wantStderr: "dcrctl: flows: client credentials: the server answered invalid_scope (DESC): the client may not request the scope it asked for, such as dcr: ask the server's administrator to allow it, or request another with --scope\n"},
+			wantCode: ExitAuth, wantStderr: "dcrctl: flows: client credentials: the server answered 400 Bad Request with error invalid_scope (DESC): the client may not request the scope it asked for (such as dcr): ask the server's administrator to allow it, or request another scope; request another scope with --scope\n"},
 		{name: "no secret at all", args: []string{"--client-id", boot.ClientID},
 			wantCode: ExitError, wantStderr: "dcrctl: flows: client credentials: no client secret: the client credentials grant is only for confidential clients (RFC 6749 §4.4); supply the client's secret (file, environment or stdin)\n"},
 		{name: "empty secret file", args: []string{"--client-id", boot.ClientID, "--client-secret-file", "-"}, stdin: "\n",
@@ -158,7 +158,7 @@ func TestTokenClientCredentials(t *testing.T) {
 				}
 			}
 			if tc.wantStderr != "" {
-				stderr := regexp.MustCompile(`answered (\w+) \(.*\): `).ReplaceAllString(got.Stderr, "answered $1 (DESC): ")
+				stderr := regexp.MustCompile(`error (\w+) \("(?:[^"\\]|\\.)*"\): `).ReplaceAllString(got.Stderr, "error $1 (DESC): ")
 				if stderr != tc.wantStderr {
 					t.Errorf("stderr\n got: %q\nwant: %q", stderr, tc.wantStderr)
 				}
@@ -329,7 +329,7 @@ func TestTokenDevice(t *testing.T) {
 		wantErr  string
 	}{
 		{button: "approve", wantCode: ExitOK, wantOut: true},
-		{button: "deny", wantCode: ExitAuth, wantErr: "dcrctl: flows: device token: the server answered access_denied"},
+		{button: "deny", wantCode: ExitAuth, wantErr: "dcrctl: flows: device token: the server answered 400 Bad Request with error access_denied"},
 	} {
 		t.Run(tc.button, func(t *testing.T) {
 			br := flowstest.New(testserver.DefaultUser, testserver.DefaultUserPassword)

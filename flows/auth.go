@@ -74,15 +74,16 @@ func withHTTPClient(ctx context.Context, c *http.Client) context.Context {
 }
 
 // tokenError turns x/oauth2's errors into this package's: a *oauth2.RetrieveError becomes an
-// *Error (its body is dropped: it may echo what was sent); anything else is wrapped.
+// *Error (its body is dropped: it may echo what was sent), wrapped as "flows: op: …";
+// anything else is wrapped too.
 func tokenError(op string, err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		e := &Error{Op: op, Code: re.ErrorCode, Description: re.ErrorDescription, URI: re.ErrorURI}
+		e := &Error{Op: op, Code: oneLine(re.ErrorCode, 64), Description: oneLine(re.ErrorDescription, 300), URI: oneLine(re.ErrorURI, 300)}
 		if re.Response != nil {
 			e.StatusCode = re.Response.StatusCode
 		}
-		return e
+		return fmt.Errorf("flows: %s: %w", op, e)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("flows: %s: %w", op, err)

@@ -253,9 +253,9 @@ func postForm(ctx context.Context, hc *http.Client, op, endpoint string, auth cl
 			ErrorURI         string `json:"error_uri"`
 		}
 		if json.Unmarshal(data, &ej) == nil {
-			e.Code, e.Description, e.URI = ej.Error, ej.ErrorDescription, ej.ErrorURI
+			e.Code, e.Description, e.URI = oneLine(ej.Error, 64), oneLine(ej.ErrorDescription, 300), oneLine(ej.ErrorURI, 300)
 		}
-		return e
+		return fmt.Errorf("flows: %s: %w", op, e)
 	}
 	if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
 		return fmt.Errorf("flows: %s: the server answered 200 with %q, not JSON: check the endpoint URL", op, mt)

@@ -18,28 +18,29 @@ func TestErrorMessages(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"code, description, fix and URI",
-			&Error{Op: "client credentials", StatusCode: 401, Code: "invalid_client", Description: "bad\n  secret", URI: "https://idp.example/doc"},
-			"flows: client credentials: the server answered invalid_client (bad secret): the client id or secret is wrong, or the client uses another authentication method: check --client-id, the secret and --auth-method (see https://idp.example/doc)"},
+		{"code, description, advice and URI",
+			&Error{Op: "client credentials", StatusCode: 401, Code: "invalid_client", Description: "bad secret", URI: "https://idp.example/doc"},
+			`the server answered 401 Unauthorized with error invalid_client ("bad secret"): the client id or secret is wrong, or the client is registered for another token endpoint authentication method (token_endpoint_auth_method) (see https://idp.example/doc)`},
 		{"status without an OAuth error",
 			&Error{Op: "device token", StatusCode: 502},
-			"flows: device token: the server answered HTTP 502 without an OAuth error code"},
+			"the server answered 502 Bad Gateway: the server failed: try again later"},
+		{"a 401 without a code is not a registration problem",
+			&Error{Op: "client credentials", StatusCode: 401},
+			"the server answered 401 Unauthorized"},
 		{"redirect error without status",
-			&Error{Op: "login"},
-			"flows: login: the server answered with an error"},
-		{"unknown code: no fix",
+			&Error{Op: "login", Code: "access_denied"},
+			"the server answered through the browser's redirect with error access_denied: the login or approval was refused: log in again and approve the request"},
+		{"unknown code: no advice",
 			&Error{Op: "login", Code: "x_custom"},
-			"flows: login: the server answered x_custom"},
+			"the server answered through the browser's redirect with error x_custom"},
 		{"invalid_grant at the code exchange",
 			&Error{Op: "code exchange", StatusCode: 400, Code: "invalid_grant"},
-			"flows: code exchange: the server answered invalid_grant: the authorization code was rejected (expired, already used, or the PKCE verifier or redirect URI did not match): log in again"},
+			"the server answered 400 Bad Request with error invalid_grant: the authorization code was rejected (expired, already used, or the PKCE verifier or redirect URI did not match): log in again"},
 		{"invalid_grant elsewhere",
 			&Error{Op: "device token", StatusCode: 400, Code: "invalid_grant"},
-			"flows: device token: the server answered invalid_grant: the grant was rejected: check the credentials and try again"},
-		{"expired_token", &Error{Op: "device token", Code: "expired_token"},
-			"flows: device token: the server answered expired_token: the device code expired before it was approved: start again and approve sooner"},
-		{"a long description is cut", &Error{Op: "login", Code: "server_error", Description: strings.Repeat("x", 400)},
-			"flows: login: the server answered server_error (" + strings.Repeat("x", 300) + "…): the server failed: try again later"},
+			"the server answered 400 Bad Request with error invalid_grant: the grant was rejected: check the credentials and try again"},
+		{"expired_token", &Error{Op: "device token", StatusCode: 400, Code: "expired_token"},
+			"the server answered 400 Bad Request with error expired_token: the device code expired before it was approved: start again and approve sooner"},
 		{"login timeout", &TimeoutError{Op: "login", After: 5 * time.Minute},
 			"flows: login: not completed within 5m0s: finish the login in the browser sooner, or allow more time"},
 		{"device expiry", &TimeoutError{Op: "device"},
@@ -52,12 +53,16 @@ func TestErrorMessages(t *testing.T) {
 			}
 		})
 	}
-	// Every code this package names has a fix.
+	// Every final code this package meets has advice, and none of it names a command-line
+	// flag: that is the CLI's business.
 	for _, code := range []string{"invalid_client", "unauthorized_client", "invalid_scope", "invalid_grant", "access_denied",
 		"expired_token", "login_required", "interaction_required", "consent_required", "account_selection_required",
 		"unsupported_grant_type", "unsupported_response_type", "invalid_request", "temporarily_unavailable", "server_error"} {
-		if (&Error{Code: code}).Fix() == "" {
-			t.Errorf("%s has no fix", code)
+		for _, op := range []string{"client credentials", "login", "code exchange", "device authorization", "device token"} {
+			h := (&Error{Op: op, Code: code}).Hint()
+			if h == "" || strings.Contains(h, "--") {
+				t.Errorf("%s at %s: advice %q", code, op, h)
+			}
 		}
 	}
 }
@@ -92,7 +97,7 @@ func TestTokenErrorConversion(t *testing.T) {
 		want string
 	}{
 		{"RetrieveError without a response", &oauth2.RetrieveError{ErrorCode: "invalid_client", ErrorDescription: "d", Body: []byte("secret body")},
-			"flows: token: the server answered invalid_client (d): the client id or secret is wrong, or the client uses another authentication method: check --client-id, the secret and --auth-method"},
+			"flows: token: the server answered with error invalid_client (\"d\"): the client id or secret is wrong, or the client is registered for another token endpoint authentication method (token_endpoint_auth_method)"},
 		{"canceled", context.Canceled, "flows: token: context canceled"},
 		{"transport", errors.New("dial tcp: refused"), "flows: token: the token request failed: dial tcp: refused"},
 	}

@@ -286,7 +286,8 @@ func (h *callbackHandler) check(q url.Values) callbackResult {
 		return callbackResult{err: ErrIssuerMismatch}
 	}
 	if code := q.Get("error"); code != "" {
-		return callbackResult{err: &Error{Op: "login", Code: code, Description: q.Get("error_description"), URI: q.Get("error_uri")}}
+		return callbackResult{err: fmt.Errorf("flows: login: %w", &Error{Op: "login", Code: oneLine(code, 64),
+			Description: oneLine(q.Get("error_description"), 300), URI: oneLine(q.Get("error_uri"), 300)})}
 	}
 	code := q.Get("code")
 	if code == "" {
