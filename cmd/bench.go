@@ -97,7 +97,7 @@ func benchRun(ctx context.Context, o *benchOptions) error {
 	case len(r.Cleanup.Failed) > 0:
 		return fmt.Errorf("could not delete %d of the clients the run registered (listed in the report): delete them on the server", len(r.Cleanup.Failed))
 	case r.StoppedBy == bench.StopInterrupted:
-		return fmt.Errorf("bench: interrupted; the report is partial: %w", context.Canceled)
+		return fmt.Errorf("bench: stopped early; the report is partial: %w", ctx.Err())
 	}
 	return nil
 }
