@@ -126,6 +126,20 @@ func (s *Server) buildStatic() error {
 	return nil
 }
 
+// clientForm reads the form of an endpoint where the client authenticates as at the token
+// endpoint (token, revocation, introspection, device authorization) and authenticates it.
+func (s *Server) clientForm(w http.ResponseWriter, r *http.Request) (url.Values, *client, error) {
+	form, err := parseForm(w, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := s.authenticateClient(r, form)
+	if err != nil {
+		return nil, nil, err
+	}
+	return form, c, nil
+}
+
 // lookupClient finds a static or registered client; nil if there is none.
 func (s *Server) lookupClient(ctx context.Context, id string) (*client, error) {
 	if c, ok := s.static[id]; ok {

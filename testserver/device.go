@@ -55,11 +55,7 @@ func (s *Server) newUserCode() string {
 
 // deviceAuthorization is the device authorization endpoint, RFC 8628 §3.1–3.2.
 func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
-	form, err := parseForm(w, r)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.authenticateClient(r, form)
+	form, c, err := s.clientForm(w, r)
 	if err != nil {
 		return nil, err
 	}

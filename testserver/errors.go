@@ -109,12 +109,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"error":"server_error","error_description":"response encoding failed"}`)
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	writeRawJSON(w, status, b)
 }
 
 // writeRawJSON is writeJSON for an already encoded body.

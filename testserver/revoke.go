@@ -17,12 +17,8 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
-	form, err := parseForm(w, r)
-	if err != nil {
-		return err
-	}
 	// RFC 7009 §2.1: the client authenticates as at the token endpoint.
-	c, err := s.authenticateClient(r, form)
+	form, c, err := s.clientForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -58,12 +54,8 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 // introspect is RFC 7662 token introspection. Any authenticated client may introspect
 // access tokens; refresh tokens only their own client.
 func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
-	form, err := parseForm(w, r)
-	if err != nil {
-		return nil, err
-	}
 	// RFC 7662 §2.1: "the endpoint MUST also require some form of authorization".
-	c, err := s.authenticateClient(r, form)
+	form, c, err := s.clientForm(w, r)
 	if err != nil {
 		return nil, err
 	}

@@ -23,11 +23,7 @@ type tokenResponse struct {
 
 // token is the token endpoint (RFC 6749 §3.2).
 func (s *Server) token(w http.ResponseWriter, r *http.Request) (*tokenResponse, error) {
-	form, err := parseForm(w, r)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.authenticateClient(r, form)
+	form, c, err := s.clientForm(w, r)
 	if err != nil {
 		return nil, err
 	}
