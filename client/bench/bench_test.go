@@ -374,3 +374,43 @@ func TestConfigErrors(t *testing.T) {
 		t.Errorf("ParseSteps = %v, %v; want them in sequence order", got, err)
 	}
 }
+
+// TestOpenLoopCountsQueueing: in open loop, latency counts from when an installation was due,
+// so one stall shows in every request queued behind it (no coordinated omission). The first
+// registration stalls 300 ms; at 50/s with one worker, installations 1..9 were due 20..180 ms
+// after the start and could only be sent after 300 ms, so every latency is at least 120 ms.
+// Closed loop, the same stall leaves the other requests fast.
+func TestOpenLoopCountsQueueing(t *testing.T) {
+	stallFirst := func(next http.Handler) http.Handler {
+		var seen atomic.Int64
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && r.URL.Path == "/register" && seen.Add(1) == 1 {
+				time.Sleep(300 * time.Millisecond)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	open := func(c *testserver.Config) { c.Registration = testserver.ModeOpen }
+	for _, c := range []struct {
+		rate     float64
+		min, p50 time.Duration // lower bounds
+		p50Below time.Duration // upper bound of p50 (0: none)
+	}{
+		{rate: 50, min: 120 * time.Millisecond, p50: 200 * time.Millisecond},
+		{rate: 0, p50Below: 100 * time.Millisecond},
+	} {
+		tg := start(t, open, stallFirst)
+		cfg := tg.config("register")
+		cfg.ClientID, cfg.ClientSecret, cfg.Concurrency, cfg.Installs, cfg.Rate = "", "", 1, 10, c.rate
+		r, err := bench.Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := r.Results[0].Latency
+		ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+		if r.Results[0].Requests != 10 || r.Errors != 0 || l.Max < 300 || l.Min < ms(c.min) || l.P50 < ms(c.p50) || (c.p50Below > 0 && l.P50 >= ms(c.p50Below)) {
+			t.Errorf("rate %g: %d requests, %d errors, latency %+v ms; want 10, 0, max ≥ 300, min ≥ %v, p50 ≥ %v (and < %v if set)",
+				c.rate, r.Results[0].Requests, r.Errors, l, c.min, c.p50, c.p50Below)
+		}
+	}
+}
