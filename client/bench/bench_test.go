@@ -209,7 +209,7 @@ func TestStepMixes(t *testing.T) {
 	}
 }
 
-func initialToken(t *testing.T, tg *target) string {
+func initialToken(t testing.TB, tg *target) string {
 	tok, err := flows.ClientCredentials{Issuer: tg.issuer, ClientID: testserver.DefaultBootstrapClient, ClientSecret: tg.secret}.Token(context.Background())
 	if err != nil {
 		t.Fatal(err)
