@@ -10,10 +10,9 @@ import (
 	"html/template"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/url"
-	"strconv"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -22,7 +21,8 @@ import (
 // DefaultLoginTimeout bounds a browser login whose Timeout is zero.
 const DefaultLoginTimeout = 5 * time.Minute
 
-// CallbackPath is the path of the loopback redirect URI, http://127.0.0.1:PORT/callback.
+// CallbackPath is the path of the default loopback redirect URI,
+// http://127.0.0.1:PORT/callback.
 const CallbackPath = "/callback"
 
 // BrowserLogin gets a token with the authorization code grant (RFC 6749 §4.1) and PKCE S256
@@ -47,8 +47,16 @@ type BrowserLogin struct {
 	// Scopes requested; nil means [DefaultScopes], an empty non-nil slice requests none.
 	Scopes []string
 
-	// CallbackPort is the loopback port to listen on; 0 picks a free one (RFC 8252 §7.3).
-	// Set it for servers that match redirect URIs exactly, port included.
+	// RedirectURI is the loopback redirect URI registered for the client that the login
+	// uses: plain http on 127.0.0.1 (or another 127.0.0.0/8 address), [::1] or localhost,
+	// with any path, with or without a port (RFC 8252 §7.3). "" means
+	// http://127.0.0.1/callback. Choose one from the client's redirect_uris with
+	// [PickLoopbackRedirect]. For localhost the listener binds 127.0.0.1 and, where it can,
+	// [::1] on the same port.
+	RedirectURI string
+	// CallbackPort is the loopback port to listen on. 0 means the port of RedirectURI when it
+	// has one (so that servers that match redirect URIs exactly, port included, against
+	// RFC 8252 §7.3, accept it), else a free one.
 	CallbackPort int
 	// ForceLogin sends prompt=login so that the server asks for the password even when the
 	// browser has a session (OpenID Connect Core §3.1.2.1). By default the session is reused.
@@ -112,20 +120,15 @@ func (b BrowserLogin) Token(ctx context.Context) (*Token, error) {
 	}
 	scopes := requestedScopes(b.Scopes)
 
-	// RFC 8252 §7.3: "the loopback IP literal rather than localhost" and any port; §8.3:
-	// listening on the loopback interface only.
-	if b.CallbackPort < 0 || b.CallbackPort > 65535 {
-		return nil, fmt.Errorf("flows: %s: callback port %d is not a TCP port: use 1-65535, or 0 for any free port", op, b.CallbackPort)
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(b.CallbackPort)))
+	lb, err := listenLoopback(b.RedirectURI, b.CallbackPort)
 	if err != nil {
-		return nil, fmt.Errorf("flows: %s: cannot listen on 127.0.0.1 port %d for the browser's redirect: %w (free the port or choose another with --callback-port)", op, b.CallbackPort, err)
+		return nil, fmt.Errorf("flows: %s: %w", op, err)
 	}
-	redirect := "http://" + ln.Addr().String() + CallbackPath
+	redirect := lb.redirect
 
 	state, err := randomState()
 	if err != nil {
-		_ = ln.Close()
+		lb.close()
 		return nil, fmt.Errorf("flows: %s: %w", op, err)
 	}
 	verifier := oauth2.GenerateVerifier() // RFC 7636 §4.1: 32 random octets, base64url
@@ -146,7 +149,7 @@ func (b BrowserLogin) Token(ctx context.Context) (*Token, error) {
 
 	results := make(chan callbackResult, 1)
 	srv := &http.Server{
-		Handler:           &callbackHandler{state: state, issuer: ep.issuer, results: results},
+		Handler:           &callbackHandler{path: lb.path, state: state, issuer: ep.issuer, results: results},
 		ReadHeaderTimeout: 10 * time.Second,
 		// Connection-level noise (a browser dropping a connection) is not the user's business.
 		ErrorLog: log.New(io.Discard, "", 0),
@@ -154,7 +157,11 @@ func (b BrowserLogin) Token(ctx context.Context) (*Token, error) {
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
-		_ = srv.Serve(ln) // returns http.ErrServerClosed after Shutdown
+		var wg sync.WaitGroup
+		for _, ln := range lb.listeners {
+			wg.Go(func() { _ = srv.Serve(ln) }) // returns http.ErrServerClosed after Shutdown
+		}
+		wg.Wait()
 	}()
 	// The listener always shuts down: Shutdown lets the "you can close this window" page
 	// finish, then Close drops whatever is left (a browser's idle keep-alive connection).
@@ -191,15 +198,15 @@ func (b BrowserLogin) Token(ctx context.Context) (*Token, error) {
 		case res = <-results:
 			waiting = false
 		case <-ctx.Done():
-			return nil, loginCtxErr(ctx, fmt.Errorf("flows: %s: %w", op, ctx.Err()))
+			return nil, lb.explain(loginCtxErr(ctx, fmt.Errorf("flows: %s: %w", op, ctx.Err())))
 		}
 	}
 	if res.err != nil {
-		return nil, res.err
+		return nil, lb.explain(res.err)
 	}
 	ot, err := cfg.Exchange(withHTTPClient(ctx, b.HTTPClient), res.code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		return nil, loginCtxErr(ctx, tokenError("code exchange", err))
+		return nil, lb.explain(loginCtxErr(ctx, tokenError("code exchange", err)))
 	}
 	t, err := fromOAuth2(ot, scopes, now(b.Now))
 	if err != nil {
@@ -229,6 +236,7 @@ func randomState() (string, error) {
 
 // callbackHandler serves the loopback redirect URI.
 type callbackHandler struct {
+	path    string // the redirect URI's path
 	state   string
 	issuer  string
 	results chan<- callbackResult // capacity 1: the first real callback wins
@@ -239,7 +247,7 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	// Only a GET on the exact path is the redirect. Anything else — /favicon.ico, a HEAD
 	// probe, a link preview — is answered and ignored.
-	if r.URL.Path != CallbackPath {
+	if r.URL.Path != h.path {
 		http.NotFound(w, r)
 		return
 	}

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"fmt"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -465,7 +467,7 @@ func TestBrowserLoginCallbackPort(t *testing.T) {
 
 	_, err = BrowserLogin{Issuer: issuer, ClientID: testserver.DefaultNativeClient, CallbackPort: busyPort, OpenURL: rec.Open}.Token(context.Background())
 	if err == nil || !strings.HasPrefix(err.Error(), "flows: login: cannot listen on 127.0.0.1 port "+strconv.Itoa(busyPort)+" for the browser's redirect: ") ||
-		!strings.HasSuffix(err.Error(), "(free the port or choose another with --callback-port)") {
+		!strings.HasSuffix(err.Error(), "(free the port, or choose another callback port)") {
 		t.Errorf("busy port: got %v", err)
 	}
 }
@@ -540,5 +542,75 @@ func TestMobilePattern(t *testing.T) {
 				t.Errorf("the login as the instance showed %d login pages; want none (SSO)", n)
 			}
 		})
+	}
+}
+
+// TestBrowserLoginLoopbackRedirects: any loopback redirect URI registered for the client
+// works — 127.0.0.1, [::1], localhost, any path — and one with a port is used on that port,
+// which a server matching ports exactly (against RFC 8252 §7.3) requires.
+func TestBrowserLoginLoopbackRedirects(t *testing.T) {
+	free, _ := net.Listen("tcp", "127.0.0.1:0")
+	fixed := free.Addr().(*net.TCPAddr).Port
+	_ = free.Close()
+	uris := []string{"http://localhost/any/path", "http://127.0.0.1/deep/er/path", "http://127.0.0.1:" + strconv.Itoa(fixed) + "/fixed"}
+	if ln, err := net.Listen("tcp", "[::1]:0"); err == nil {
+		ln.Close()
+		uris = append(uris, "http://[::1]/v6")
+	} else if os.Getenv("CI") == "true" {
+		t.Errorf("no IPv6 loopback here, so [::1] is not tested: %v", err)
+	}
+	for _, anyPort := range []bool{true, false} {
+		for _, reg := range uris {
+			_, port, _, _ := parseLoopback(reg)
+			if !anyPort && port == "" {
+				continue // a strict server cannot accept a login on a port-less registration
+			}
+			t.Run(fmt.Sprintf("any port %v %s", anyPort, reg), func(t *testing.T) {
+				issuer, _ := startServer(t, func(c *testserver.Config) {
+					c.Switches = map[string]any{"allow_localhost": true, "loopback_any_port": anyPort}
+					c.Clients = append(c.Clients, testserver.ClientConfig{ClientID: "native2", TokenEndpointAuthMethod: "none",
+						GrantTypes: []string{"authorization_code"}, RedirectURIs: []string{reg}, Scope: "openid"})
+				})
+				picked, err := PickLoopbackRedirect([]string{"https://app.example/cb", reg})
+				if err != nil || picked != reg {
+					t.Fatalf("PickLoopbackRedirect = %q, %v", picked, err)
+				}
+				br := flowstest.New(testserver.DefaultUser, testserver.DefaultUserPassword)
+				rec := &recorder{open: br.Open}
+				tok, err := BrowserLogin{Issuer: issuer, ClientID: "native2", RedirectURI: reg, Scopes: []string{"openid"},
+					OpenURL: rec.Open, Timeout: 5 * time.Second}.Token(context.Background())
+				rec.wait()
+				if err != nil || tok.AccessToken == "" {
+					t.Fatalf("login: %v", err)
+				}
+				sent, _ := url.Parse(rec.last(t).Query().Get("redirect_uri"))
+				want, _ := url.Parse(reg)
+				if sent.Hostname() != want.Hostname() || sent.Path != want.Path || (want.Port() != "" && sent.Port() != want.Port()) {
+					t.Errorf("redirect_uri %s for registered %s", sent, reg)
+				}
+			})
+		}
+	}
+}
+
+// TestBrowserLoginRedirectURIPortError: against a server that matches ports exactly, a
+// login on a port-less registration cannot come back; the error says the registered URI has
+// no port and how to register one.
+func TestBrowserLoginRedirectURIPortError(t *testing.T) {
+	issuer, _ := startServer(t, func(c *testserver.Config) {
+		c.Switches = map[string]any{"loopback_any_port": false}
+		c.Clients = append(c.Clients, testserver.ClientConfig{ClientID: "native3", TokenEndpointAuthMethod: "none",
+			GrantTypes: []string{"authorization_code"}, RedirectURIs: []string{"http://127.0.0.1/cb"}, Scope: "openid"})
+	})
+	br := flowstest.New(testserver.DefaultUser, testserver.DefaultUserPassword)
+	rec := &recorder{open: br.Open}
+	_, err := BrowserLogin{Issuer: issuer, ClientID: "native3", RedirectURI: "http://127.0.0.1/cb", Scopes: []string{"openid"},
+		OpenURL: rec.Open, Timeout: 2 * time.Second}.Token(context.Background())
+	rec.wait()
+	var re *RedirectURIError
+	var te *TimeoutError
+	if !errors.As(err, &re) || re.RegisteredHasPort || !errors.As(err, &te) ||
+		!strings.Contains(err.Error(), "but the registered http://127.0.0.1/cb has no port: if the server refused the redirect URI, it may require the exact port, against RFC 8252 §7.3; register a redirect URI with a fixed port, such as http://127.0.0.1:8765/cb, and log in on that port") {
+		t.Fatalf("error = %v", err)
 	}
 }
