@@ -20,7 +20,7 @@ type benchOptions struct {
 	ClientID, ClientSecretFile, AuthMethod string
 	TokenFile, Template, File, Steps       string
 	Cfg                                    bench.Config
-	Yes                                    bool
+	Yes, InstallsSet                       bool
 }
 
 func newBenchCmd(g *GlobalOptions) *cobra.Command {
@@ -40,6 +40,7 @@ by status and OAuth code, throughput, latency quantiles and histogram. Closed lo
 		RunE: func(c *cobra.Command, _ []string) error {
 			ctx, cancel := g.Context(c)
 			defer cancel()
+			o.InstallsSet = c.Flags().Changed("installs")
 			return benchRun(ctx, o)
 		},
 	}
@@ -51,7 +52,7 @@ by status and OAuth code, throughput, latency quantiles and histogram. Closed lo
 	f.StringVar(&o.Template, "template", "", "register instances of this template (software_id)")
 	f.StringVarP(&o.File, "file", "f", "", "register this client metadata (a JSON object); the login step needs a confidential client_credentials client")
 	f.StringVar(&o.Steps, "steps", "", "comma-separated steps (default token,register,login,read,delete; without token with --token-file)")
-	f.IntVar(&o.Cfg.Installs, "installs", 100, "stop after starting this many installations (0 = no limit)")
+	f.IntVar(&o.Cfg.Installs, "installs", 100, "stop after starting this many installations (default 100 unless --duration or --max-requests; 0 = no limit)")
 	f.IntVar(&o.Cfg.Concurrency, "concurrency", 0, "workers, one connection each (default 8; with --rate the most in flight, default 64)")
 	f.Float64Var(&o.Cfg.Rate, "rate", 0, "open loop: start this many installations per second")
 	f.DurationVar(&o.Cfg.Duration, "duration", 0, "stop after this long (0 = no limit)")
@@ -108,6 +109,9 @@ func (o *benchOptions) config() (bench.Config, error) {
 	var err error
 	if cfg.Issuer, err = g.requireIssuer(); err != nil {
 		return cfg, err
+	}
+	if !o.InstallsSet && (cfg.Duration > 0 || cfg.MaxRequests > 0) {
+		cfg.Installs = 0 // the default bound gives way to the one given
 	}
 	steps := o.Steps
 	if steps == "" {

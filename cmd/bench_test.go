@@ -39,6 +39,14 @@ func TestBenchCommand(t *testing.T) {
 		t.Errorf("report %+v, stderr %q; want %+v and nothing on stderr (not a terminal: no progress)", got, res.Stderr, want)
 	}
 
+	// --max-requests alone replaces the default --installs bound, and is exact.
+	res = runCLI(t, ctx, "", nil, "bench", "--issuer", s.hs.URL, "--client-id", "bootstrap", "--client-secret-file", s.secretFile,
+		"--steps", "token", "--max-requests", "150", "-o", "json")
+	r = bench.Report{}
+	if err := json.Unmarshal([]byte(res.Stdout), &r); err != nil || r.Requests != 150 || r.StoppedBy != "max_requests" {
+		t.Errorf("--max-requests 150: %d requests, stopped by %q (%v, stderr %s); want 150, max_requests", r.Requests, r.StoppedBy, err, res.Stderr)
+	}
+
 	res = runCLI(t, ctx, "", nil, append(base, "--steps", "token,register")...)
 	for _, line := range []string{"STEP", "token", "register", "HISTOGRAM: one column per quarter doubling", "cleanup: 6 clients registered, 0 deleted by the delete step, 6 deleted afterwards"} {
 		if res.Code != ExitOK || !strings.Contains(res.Stdout, line) {
