@@ -14,7 +14,8 @@ type loopback struct {
 	listeners []net.Listener
 	redirect  string // the redirect_uri sent, port included
 	path      string
-	// registered is the redirect URI as registered; hasPort says whether it names a port.
+	// registered is the redirect URI as registered ("" when the caller named none, and the
+	// default was used); hasPort says whether it names a port.
 	registered string
 	hasPort    bool
 }
@@ -69,6 +70,7 @@ func PickLoopbackRedirect(uris []string) (string, error) {
 // listenLoopback listens for the redirect to registered ("" means http://127.0.0.1/callback)
 // on port, or on the registered port when port is 0 and it has one, or on a free port.
 func listenLoopback(registered string, port int) (*loopback, error) {
+	given := registered
 	if registered == "" {
 		registered = "http://127.0.0.1" + CallbackPath
 	}
@@ -79,7 +81,7 @@ func listenLoopback(registered string, port int) (*loopback, error) {
 	if port < 0 || port > 65535 {
 		return nil, fmt.Errorf("callback port %d is not a TCP port: use 1-65535, or 0 for the registered or any free port", port)
 	}
-	lb := &loopback{path: path, registered: registered, hasPort: regPort != ""}
+	lb := &loopback{path: path, registered: given, hasPort: regPort != ""}
 	if port == 0 && regPort != "" {
 		if port, err = strconv.Atoi(regPort); err != nil {
 			return nil, fmt.Errorf("redirect URI %q: bad port", registered)
@@ -145,11 +147,14 @@ func pathOf(raw string) string {
 }
 
 // explain wraps err in a *RedirectURIError when it may come from a refused redirect URI: a
-// login timeout, or an error from the server that names the redirect URI.
+// login timeout, or an error from the server that names the redirect URI. Only a login given
+// its registered RedirectURI knows enough to say so.
 func (lb *loopback) explain(err error) error {
 	var te *TimeoutError
 	var pe *Error
 	switch {
+	case lb.registered == "":
+		return err
 	case errors.As(err, &te):
 	case errors.As(err, &pe) && (strings.Contains(strings.ToLower(pe.Description), "redirect") || pe.Code == "invalid_redirect_uri"):
 	default:
