@@ -192,7 +192,8 @@ func (e *Error) hint() string {
 		return "the server does not accept this client's credentials: the client may have been deleted"
 	case "access_denied", "unauthorized_client":
 		return "the server refused the request for this caller: check the token's subject is allowed to register clients"
-	case "":
+	case "", "temporarily_unavailable", "server_error":
+		// RFC 6749 §4.1.2.1 codes for an overloaded or failing server: the status says more.
 	default:
 		return ""
 	}

@@ -151,7 +151,11 @@ func (s *Server) parseAuthRequest(ctx context.Context, p url.Values) (*authReque
 			}
 		}
 		if !ok {
-			return nil, badRequest("invalid_request", "redirect_uri %q is not registered for client %q: register it (loopback URIs match on any port, others exactly)", reqURI, id)
+			match := "loopback URIs match on any port, others exactly"
+			if !s.beh.LoopbackAnyPort {
+				match = "this server matches every redirect URI exactly, a loopback port included"
+			}
+			return nil, badRequest("invalid_request", "redirect_uri %q is not registered for client %q: register it (%s)", reqURI, id, match)
 		}
 		ar.redirectURI, ar.sentRedirect = reqURI, true
 	}
