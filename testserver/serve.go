@@ -79,39 +79,54 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // connLimiter caps the connections a listener hands out. At the cap, Accept closes an idle
-// keep-alive connection (its client reconnects when it needs to) and otherwise waits for a
-// connection to close, so new clients queue in the listen backlog instead of failing, and a
-// crowd of idle clients cannot keep others out.
+// keep-alive connection for each newcomer (its client reconnects when it needs to), or one
+// that has sent no complete request for a second (a slow or silent client), and otherwise
+// holds the newcomer until a connection closes. So at most MaxConns connections are served
+// (plus the one waiting), a crowd of idle or silent clients cannot keep others out, and busy
+// connections are never cut.
 type connLimiter struct {
 	net.Listener
 	slots     chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
 
-	mu   sync.Mutex
-	idle map[net.Conn]struct{}
+	mu    sync.Mutex
+	idle  map[net.Conn]struct{}
+	fresh map[net.Conn]time.Time // connections without a request yet, and since when
 }
+
+// slowClient is how long a connection may go without a complete request before it may be
+// closed to make room.
+const slowClient = time.Second
 
 func newConnLimiter(ln net.Listener, max int) *connLimiter {
-	return &connLimiter{Listener: ln, slots: make(chan struct{}, max), done: make(chan struct{}), idle: map[net.Conn]struct{}{}}
+	return &connLimiter{Listener: ln, slots: make(chan struct{}, max), done: make(chan struct{}),
+		idle: map[net.Conn]struct{}{}, fresh: map[net.Conn]time.Time{}}
 }
 
-// Accept waits for a free slot, then accepts.
+// Accept accepts a connection and returns it once it has a slot.
 func (l *connLimiter) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
 	select {
 	case l.slots <- struct{}{}:
 	default:
-		l.evictIdle()
-		select {
-		case l.slots <- struct{}{}:
-		case <-l.done:
-			return nil, net.ErrClosed
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+	wait:
+		for {
+			l.evict()
+			select {
+			case l.slots <- struct{}{}:
+				break wait
+			case <-l.done:
+				c.Close()
+				return nil, net.ErrClosed
+			case <-tick.C: // a fresh connection may have become slow
+			}
 		}
-	}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.slots
-		return nil, err
 	}
 	return &limitedConn{Conn: c, release: func() { <-l.slots }}, nil
 }
@@ -122,24 +137,37 @@ func (l *connLimiter) Close() error {
 	return l.Listener.Close()
 }
 
-// track is the http.Server ConnState hook: it keeps the set of idle connections.
+// track is the http.Server ConnState hook: it keeps the sets of idle and fresh connections.
 func (l *connLimiter) track(c net.Conn, st http.ConnState) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if st == http.StateIdle {
+	delete(l.idle, c)
+	delete(l.fresh, c)
+	switch st {
+	case http.StateIdle:
 		l.idle[c] = struct{}{}
-	} else {
-		delete(l.idle, c)
+	case http.StateNew:
+		l.fresh[c] = time.Now()
 	}
 }
 
-func (l *connLimiter) evictIdle() {
+// evict closes an idle connection, or else one that has been fresh for slowClient.
+func (l *connLimiter) evict() {
 	l.mu.Lock()
 	var victim net.Conn
 	for c := range l.idle {
 		victim = c
 		delete(l.idle, c)
 		break
+	}
+	if victim == nil {
+		for c, since := range l.fresh {
+			if time.Since(since) >= slowClient {
+				victim = c
+				delete(l.fresh, c)
+				break
+			}
+		}
 	}
 	l.mu.Unlock()
 	if victim != nil {

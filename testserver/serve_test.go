@@ -82,6 +82,29 @@ func TestServeMaxConnsEvictsIdle(t *testing.T) {
 
 // TestServeMaxConnsCaps: busy connections (a request in flight) are never closed for new
 // ones; past the cap, a client waits in the backlog until one frees a slot.
+// TestServeMaxConnsEvictsSilent: connections that never send a request lose their slot to a
+// newcomer after a second.
+func TestServeMaxConnsEvictsSilent(t *testing.T) {
+	_, addr := serveOn(t, func(c *Config) { c.MaxConns = 2 })
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	hc := &http.Client{Timeout: 5 * time.Second}
+	start := time.Now()
+	res, err := hc.Get("http://" + addr + "/jwks")
+	if err != nil {
+		t.Fatalf("with both slots held by silent connections: %v", err)
+	}
+	res.Body.Close()
+	if d := time.Since(start); d > 3*slowClient {
+		t.Errorf("served after %v; want about %v (silent connections are closed after it)", d, slowClient)
+	}
+}
+
 func TestServeMaxConnsCaps(t *testing.T) {
 	_, addr := serveOn(t, func(c *Config) { c.MaxConns = 2 })
 	var busy []net.Conn
@@ -127,6 +150,11 @@ func TestConnLimiterCloseWakesAccept(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer held.Close()
+	c2, err := net.Dial("tcp", ln.Addr().String()) // waits for the slot held above
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
 	done := make(chan error, 1)
 	go func() { _, err := lim.Accept(); done <- err }()
 	time.Sleep(50 * time.Millisecond)
