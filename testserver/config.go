@@ -115,8 +115,8 @@ type Config struct {
 	SoftwareStatementIssuers map[string]string `yaml:"software_statement_issuers"`
 
 	// MaxConns caps the connections Serve keeps open at once; 0 means DefaultMaxConns.
-	// Idle keep-alive connections are closed after a few seconds, and at the cap the
-	// an idle one is closed to make room.
+	// Idle keep-alive connections are closed after a few seconds; at the cap an idle one,
+	// or one without a complete request for a second, is closed to make room.
 	MaxConns int `yaml:"max_conns"`
 	// TLS, if set, makes Serve answer HTTPS with it.
 	TLS *tls.Config `yaml:"-"`
