@@ -39,7 +39,9 @@ func (o *serveTestOptions) apply(cfg *testserver.Config) (*readyControl, error) 
 	default:
 		return nil, usageErrorf("--clock %q: use real or fake", o.Clock)
 	}
-	cfg.Seed = o.Seed
+	if o.Seed != 0 {
+		cfg.Seed = o.Seed
+	}
 	if !o.Control {
 		return nil, nil
 	}
