@@ -82,6 +82,9 @@ func (c ClientCredentials) Token(ctx context.Context) (*Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("flows: %s: %w", op, err)
 	}
+	if err := checkIDToken(ctx, httpClient(c.HTTPClient), op, t, ep, c.ClientID, ""); err != nil {
+		return nil, err
+	}
 	return t, nil
 }
 

@@ -170,7 +170,14 @@ func (d DeviceFlow) Token(ctx context.Context) (*Token, error) {
 		var pe *Error
 		switch {
 		case err == nil:
-			return tr.token(scopes, nowf())
+			t, err := tr.token(scopes, nowf())
+			if err == nil {
+				err = checkIDToken(ctx, hc, "device token", t, ep, d.ClientID, "")
+			}
+			if err != nil {
+				return nil, err
+			}
+			return t, nil
 		case errors.As(err, &pe) && pe.Code == "authorization_pending":
 			connErrors = 0
 		case errors.As(err, &pe) && pe.Code == "slow_down":

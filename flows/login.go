@@ -12,6 +12,7 @@ import (
 	"log"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -142,6 +143,16 @@ func (b BrowserLogin) Token(ctx context.Context) (*Token, error) {
 	// RFC 8252 §8.1: "Public native app clients MUST implement ... PKCE"; RFC 7636 §4.2:
 	// S256 is used whenever the client can (it always can).
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
+	// OpenID Connect Core §3.1.2.1: a nonce binds the ID token to this login; it must come
+	// back in the ID token unchanged.
+	nonce := ""
+	if slices.Contains(scopes, "openid") {
+		if nonce, err = randomState(); err != nil {
+			lb.close()
+			return nil, fmt.Errorf("flows: %s: %w", op, err)
+		}
+		opts = append(opts, oauth2.SetAuthURLParam("nonce", nonce))
+	}
 	if b.ForceLogin {
 		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"))
 	}
@@ -211,6 +222,9 @@ func (b BrowserLogin) Token(ctx context.Context) (*Token, error) {
 	t, err := fromOAuth2(ot, scopes, now(b.Now))
 	if err != nil {
 		return nil, fmt.Errorf("flows: code exchange: %w", err)
+	}
+	if err := checkIDToken(ctx, httpClient(b.HTTPClient), "code exchange", t, ep, b.ClientID, nonce); err != nil {
+		return nil, err
 	}
 	return t, nil
 }

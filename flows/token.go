@@ -18,7 +18,11 @@ type Token struct {
 	AccessToken  string
 	TokenType    string // "Bearer" (RFC 6750) for every server dcrctl knows
 	RefreshToken string // "" when none was issued
-	IDToken      string // the OpenID Connect id_token, when issued; not verified by this package
+	// IDToken is the OpenID Connect id_token, when issued. It has been verified (OpenID
+	// Connect Core §3.1.3.7: signature against the issuer's jwks_uri, iss, aud, exp, and the
+	// nonce a browser login sent); a token response whose ID token does not verify is an
+	// error wrapping ErrIDToken.
+	IDToken string
 	// Scope is the scope granted. RFC 6749 §5.1: the server may omit it when it is identical
 	// to the scope requested; Scope is then the requested scope.
 	Scope string
