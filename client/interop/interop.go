@@ -71,7 +71,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -111,9 +110,21 @@ type OIDCProvider struct {
 	DemoUser string
 }
 
+// TB is the part of testing.TB this package uses, so that it does not import package
+// testing on a public import path (*testing.T, *testing.B and *testing.F satisfy it).
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+	Failed() bool
+	Logf(format string, args ...any)
+}
+
 // need fails the test under CI=true, where every real component must be present, and
 // skips it otherwise.
-func need(t testing.TB, format string, args ...any) {
+func need(t TB, format string, args ...any) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("CI=true and "+format, args...)
@@ -148,7 +159,7 @@ type readyLine struct {
 }
 
 // StartOIDCProvider starts node-oidc-provider for the test t and stops it when t ends.
-func StartOIDCProvider(t testing.TB, opts OIDCProviderOptions) *OIDCProvider {
+func StartOIDCProvider(t TB, opts OIDCProviderOptions) *OIDCProvider {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -277,7 +288,7 @@ func getJSON(ctx context.Context, u string, v any) error {
 // ClientCredentialsToken returns an access token from the client-credentials grant of the
 // bootstrap client. With scope "dcr" it is an initial access token (single-use by default).
 // It fails the test on error.
-func (p *OIDCProvider) ClientCredentialsToken(t testing.TB, scope string) string {
+func (p *OIDCProvider) ClientCredentialsToken(t TB, scope string) string {
 	t.Helper()
 	form := url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}
 	req, err := http.NewRequest(http.MethodPost, p.TokenEndpoint, strings.NewReader(form.Encode()))
