@@ -13,12 +13,18 @@ import (
 type Memory struct {
 	mu    sync.Mutex
 	creds map[string]Credential
+	locks nameLocks
 }
 
 var _ Store = (*Memory)(nil)
 
 // NewMemory returns an empty Memory store.
 func NewMemory() *Memory { return &Memory{creds: map[string]Credential{}} }
+
+// Lock takes the in-process lock on the credential called name (see Locker).
+func (m *Memory) Lock(ctx context.Context, name string) (func(), error) {
+	return m.locks.lock(ctx, name)
+}
 
 // Put stores a copy of c.
 func (m *Memory) Put(ctx context.Context, c Credential) error {
