@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -38,28 +37,18 @@ is already gone (a delete whose answer was lost), --already-gone treats that as 
 }
 
 func deleteRun(ctx context.Context, opts *deleteOptions) error {
-	g := opts.G
-	cred, reg, st, err := opts.load(ctx)
+	r, err := opts.registrar(ctx)
 	if err != nil {
 		return err
-	}
-	if reg.RegistrationClientURI == "" || reg.RegistrationAccessToken == "" {
-		return fmt.Errorf("%q has no registration access token or client URI: the server does not support RFC 7592 for it; ask its administrator to delete client %s, then run dcrctl forget %s", cred.Name, cred.ClientID, cred.Name)
 	}
 	var dopts []client.DeleteOption
 	if opts.Gone {
 		dopts = append(dopts, client.TreatUnauthorizedAsDeleted())
 	}
-	if err := g.sdk().Delete(ctx, reg, dopts...); err != nil {
-		var ce *client.Error
-		if errors.As(err, &ce) && ce.StatusCode == 401 {
-			return fmt.Errorf("%w (if client %s was already deleted at the server, run dcrctl delete %s --already-gone)", err, cred.ClientID, cred.Name)
-		}
+	cred, err := r.Delete(ctx, opts.Name, dopts...)
+	if err != nil {
 		return err
 	}
-	if err := st.Delete(ctx, cred.Name); err != nil {
-		return fmt.Errorf("client %s was deleted at the server, but forgetting %q failed (%w): run dcrctl forget %s", cred.ClientID, cred.Name, err, cred.Name)
-	}
-	fmt.Fprintf(g.IO.ErrOut, "deleted client %s at the server and forgot %q\n", cred.ClientID, cred.Name)
+	fmt.Fprintf(opts.G.IO.ErrOut, "deleted client %s at the server and forgot %q\n", cred.ClientID, cred.Name)
 	return nil
 }

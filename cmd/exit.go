@@ -3,6 +3,12 @@ package cmd
 import (
 	"context"
 	"errors"
+	"slices"
+
+	"github.com/dcrctl/dcrctl/client"
+	"github.com/dcrctl/dcrctl/client/registrar"
+	"github.com/dcrctl/dcrctl/flows"
+	"github.com/dcrctl/dcrctl/keystore"
 )
 
 // Exit codes. They are part of the command-line interface: scripts rely on them, and the
@@ -40,28 +46,69 @@ func usageErrorf(format string, args ...any) error {
 	return &UsageError{Err: fmtErrorf(format, args...)}
 }
 
-// classifiers maps errors from the packages below to exit codes. Each package's commands
-// add their own entries in init, next to the code that knows the error types.
-var classifiers []func(error) (int, bool)
+// exitRules decides the exit code of a failed command: the first rule that matches wins,
+// in this order. A keyring timeout matches context.DeadlineExceeded and so is 6, not 5; a
+// store failure after the server acted is 5 whatever the store's error.
+var exitRules = []struct {
+	code  int
+	match func(error) bool
+}{
+	{ExitUsage, isA[*UsageError]},
+	{ExitUsage, isA[*registrar.NameTakenError]},
+	{ExitUsage, isA[*registrar.ClientIDTakenError]},
+	{ExitCanceled, func(err error) bool { return errors.Is(err, context.Canceled) }},
+	{ExitTimeout, func(err error) bool { return errors.Is(err, context.DeadlineExceeded) }},
+	{ExitKeystore, isA[*registrar.StoreError]},
+	{ExitKeystore, isA[*registrar.ForgetError]},
+	{ExitTimeout, isProtocolCode("expired_token")},
+	{ExitAuth, isProtocolCode("invalid_token", "insufficient_scope", "invalid_client", "unauthorized_client", "invalid_grant",
+		"invalid_scope", "access_denied", "login_required", "interaction_required", "consent_required",
+		"account_selection_required")},
+	{ExitAuth, func(err error) bool {
+		var ce *client.Error
+		return errors.As(err, &ce) && ce.StatusCode == 401
+	}},
+	{ExitServer, isA[*client.Error]},
+	{ExitServer, func(err error) bool {
+		return errors.Is(err, client.ErrIncompleteResponse) || errors.Is(err, client.ErrIssuerMismatch)
+	}},
+	{ExitAuth, func(err error) bool {
+		return errors.Is(err, flows.ErrStateMismatch) || errors.Is(err, flows.ErrIssuerMismatch)
+	}},
+	{ExitKeystore, isKeystoreError},
+}
 
 // ExitCode decides, in one place, the process exit code for an error returned by a command.
 func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
 	}
-	var ue *UsageError
-	switch {
-	case errors.As(err, &ue):
-		return ExitUsage
-	case errors.Is(err, context.Canceled):
-		return ExitCanceled
-	case errors.Is(err, context.DeadlineExceeded):
-		return ExitTimeout
-	}
-	for _, c := range classifiers {
-		if code, ok := c(err); ok {
-			return code
+	for _, r := range exitRules {
+		if r.match(err) {
+			return r.code
 		}
 	}
 	return ExitError
+}
+
+// isA reports whether err wraps an E.
+func isA[E error](err error) bool {
+	var e E
+	return errors.As(err, &e)
+}
+
+// isProtocolCode matches a protocol error (of package client or flows: one type) with one
+// of codes.
+func isProtocolCode(codes ...string) func(error) bool {
+	return func(err error) bool {
+		var ce *client.Error
+		return errors.As(err, &ce) && slices.Contains(codes, ce.Code)
+	}
+}
+
+// isKeystoreError matches package keystore's errors.
+func isKeystoreError(err error) bool {
+	return errors.Is(err, keystore.ErrNotFound) || errors.Is(err, keystore.ErrSecretsMissing) ||
+		isA[*keystore.UnavailableError](err) || isA[*keystore.LockedError](err) || isA[*keystore.TooBigError](err) ||
+		isA[*keystore.CorruptError](err) || isA[*keystore.WrongKeystoreError](err)
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dcrctl/dcrctl/client"
+	"github.com/dcrctl/dcrctl/client/registrar"
+	"github.com/dcrctl/dcrctl/flows"
 	"github.com/dcrctl/dcrctl/keystore"
 )
 
@@ -39,7 +41,12 @@ func TestExitCodes(t *testing.T) {
 		{"too big", wrap(&keystore.TooBigError{Size: 2, Max: 1}), ExitKeystore},
 		{"corrupt", wrap(&keystore.CorruptError{Path: "p", Err: errors.New("x")}), ExitKeystore},
 		{"wrong keystore", wrap(&keystore.WrongKeystoreError{Name: "a", Has: "file", Opened: "os"}), ExitKeystore},
-		{"store failed after registering", &storeError{errors.New("x")}, ExitKeystore},
+		{"store failed after registering", &registrar.StoreError{Op: "register", Err: errors.New("x")}, ExitKeystore},
+		{"name taken", wrap(&registrar.NameTakenError{Name: "a"}), ExitUsage},
+		{"forget failed", wrap(&registrar.ForgetError{Name: "a", Err: keystore.ErrNotFound}), ExitKeystore},
+		{"flows invalid_client", wrap(&flows.Error{Code: "invalid_client"}), ExitAuth},
+		{"flows expired_token", wrap(&flows.Error{Code: "expired_token"}), ExitTimeout},
+		{"flows server_error", wrap(&flows.Error{Code: "server_error"}), ExitServer},
 		{"keyring timeout", wrap(&keystore.TimeoutError{Op: "read", After: time.Second}), ExitTimeout},
 		{"--timeout", wrap(context.DeadlineExceeded), ExitTimeout},
 		{"interrupted", wrap(context.Canceled), ExitCanceled},

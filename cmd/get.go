@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
 )
@@ -28,18 +27,15 @@ every read: whatever comes back is stored before anything is printed.`,
 }
 
 func getRun(ctx context.Context, opts *manageOptions) error {
-	cred, reg, st, err := opts.load(ctx)
+	r, err := opts.registrar(ctx)
 	if err != nil {
 		return err
 	}
-	if reg.RegistrationClientURI == "" || reg.RegistrationAccessToken == "" {
-		return fmt.Errorf("%q has no registration access token or client URI: the server does not support RFC 7592 management for it, so it can only be shown (dcrctl show %s)", cred.Name, cred.Name)
-	}
-	cred, cur, err := opts.readAndPersist(ctx, opts.G.sdk(), st, cred, reg)
-	if cur == nil {
+	res, err := r.Read(ctx, opts.Name)
+	if res == nil || isStoreError(err) {
 		return err
 	}
-	if werr := writeRegistration(opts.G.IO.Out, opts.G.Output, opts.view(cred, cur)); werr != nil {
+	if werr := writeRegistration(opts.G.IO.Out, opts.G.Output, opts.view(res.Credential, res.Registration)); werr != nil {
 		return werr
 	}
 	return err

@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dcrctl/dcrctl/client"
+	"github.com/dcrctl/dcrctl/client/registrar"
 	"github.com/dcrctl/dcrctl/keystore"
 )
 
@@ -210,6 +211,37 @@ func (a storeAccess) get(ctx context.Context, name string) (keystore.Credential,
 	}
 	return c, st, err
 }
+
+// find returns the store that holds the credential called name, from the index alone (no
+// secret is read, so no keyring prompt): without an explicit --keystore, a credential kept in
+// the other keystore is found there. A name not in the index is left to the store to report.
+func (a storeAccess) find(ctx context.Context, name string) (keystore.Store, error) {
+	if a.store != nil {
+		return a.store, nil
+	}
+	st, err := a.g.openStore()
+	if err != nil || a.g.settings.KeystoreExplicit {
+		return st, err
+	}
+	list, err := st.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range list {
+		if c.Name == name && c.Keystore != "" && c.Keystore != a.g.Keystore {
+			return a.g.openStoreKind(c.Keystore)
+		}
+	}
+	return st, nil
+}
+
+// registrar joins the SDK and st (nil: store nothing) into the registration lifecycle.
+func (g *GlobalOptions) registrar(st keystore.Store) *registrar.Registrar {
+	return registrar.New(g.sdk(), st, registrar.Options{RecoveryDir: g.recoveryDir()})
+}
+
+// recoveryDir is where recovery files go: the configuration directory's "recovery".
+func (g *GlobalOptions) recoveryDir() string { return filepath.Join(g.settings.ConfigDir, "recovery") }
 
 // httpClient is the HTTP client for every request: nil (the packages' defaults) unless
 // --verbose asks for the redacted trace, which wraps only the Transport of package client's

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dcrctl/dcrctl/client/registrar"
 	"github.com/dcrctl/dcrctl/keystore"
 )
 
@@ -52,7 +53,7 @@ func importRun(ctx context.Context, opts *importOptions) error {
 		return fmt.Errorf("%w: check that FILE is a dcrctl recovery file", err)
 	}
 	if opts.Name != "" {
-		if !validName(opts.Name) {
+		if !registrar.ValidName(opts.Name) {
 			return usageErrorf("--name %q: use letters, digits, '.', '_' and '-'", opts.Name)
 		}
 		cred.Name = opts.Name
@@ -63,16 +64,7 @@ func importRun(ctx context.Context, opts *importOptions) error {
 			return err
 		}
 	}
-	list, err := st.List(ctx)
-	if err != nil {
-		return err
-	}
-	for _, c := range list {
-		if c.Name == cred.Name {
-			return usageErrorf("a credential named %q is stored already: import with --name NEW", cred.Name)
-		}
-	}
-	if err := st.Put(ctx, cred); err != nil {
+	if err := g.registrar(st).Import(ctx, cred); err != nil {
 		return err
 	}
 	fmt.Fprintf(g.IO.ErrOut, "stored %q (client %s); now delete %s, which holds its secrets in plaintext\n", cred.Name, cred.ClientID, opts.File)

@@ -47,7 +47,7 @@ func (o *initialTokenOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.Token, "token", "", "initial access token on the command line (discouraged: use --token-file or DCRCTL_TOKEN)")
 	_ = f.MarkHidden("token")
 	f.StringSliceVar(&o.Scopes, "scope", []string{"dcr"}, "scopes of the initial token")
-	f.IntVar(&o.CallbackPort, "callback-port", 0, "--login: loopback port for the redirect (0 = any free port)")
+	f.IntVar(&o.CallbackPort, "callback-port", 0, "loopback port: --login listens on it; a native client without redirect_uris registers http://127.0.0.1:PORT/callback")
 	f.BoolVar(&o.NoBrowser, "no-browser", false, "--login: print the URL, do not open a browser")
 	f.BoolVar(&o.ForceLogin, "force-login", false, "--login: ask for the password even with an SSO session")
 	f.DurationVar(&o.LoginTimeout, "login-timeout", flows.DefaultLoginTimeout, "--login: time allowed for the browser login")

@@ -2,11 +2,11 @@ package cmd
 
 import (
 	"context"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dcrctl/dcrctl/client"
+	"github.com/dcrctl/dcrctl/client/registrar"
 	"github.com/dcrctl/dcrctl/keystore"
 )
 
@@ -22,32 +22,24 @@ type manageOptions struct {
 }
 
 // load returns the named credential with its secrets, the registration it describes, and the
-// store that holds it.
+// store that holds it, without calling the server (show, login).
 func (o *manageOptions) load(ctx context.Context) (keystore.Credential, *client.Registration, keystore.Store, error) {
 	cred, st, err := storeAccess{g: o.G, store: o.Store}.get(ctx, o.Name)
 	if err != nil {
 		return cred, nil, nil, err
 	}
-	reg, err := registrationFrom(cred)
+	reg, err := registrar.RegistrationFrom(cred)
 	return cred, reg, st, err
 }
 
-// readAndPersist reads the registration (RFC 7592 §2.1) and stores whatever comes back
-// before returning: the server may have rotated the registration access token and secret.
-func (o *manageOptions) readAndPersist(ctx context.Context, sdk *client.Client, st keystore.Store, cred keystore.Credential, reg *client.Registration) (keystore.Credential, *client.Registration, error) {
-	cur, err := sdk.Read(ctx, reg)
-	if cur == nil {
-		return cred, nil, err
+// registrar returns the lifecycle of the named credential: the store that holds it (found
+// from the index, without reading a secret) joined with the SDK.
+func (o *manageOptions) registrar(ctx context.Context) (*registrar.Registrar, error) {
+	st, err := storeAccess{g: o.G, store: o.Store}.find(ctx, o.Name)
+	if err != nil {
+		return nil, err
 	}
-	cred, perr := persistRotated(ctx, st, cred, cur, o.recoveryDir())
-	if perr != nil {
-		return cred, nil, perr
-	}
-	return cred, cur, err
-}
-
-func (o *manageOptions) recoveryDir() string {
-	return filepath.Join(o.G.settings.ConfigDir, "recovery")
+	return o.G.registrar(st), nil
 }
 
 // view is the printable form of reg.

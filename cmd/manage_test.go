@@ -20,7 +20,7 @@ func TestDeleteAlreadyGoneAndForget(t *testing.T) {
 	mem := keystore.NewMemory()
 	ctx := context.Background()
 	for _, name := range []string{"gone", "kept"} {
-		o := registerOpts(g, s, mem, "")
+		o := registerOpts(g, s, mem)
 		o.Name = name
 		if err := registerRun(ctx, o); err != nil {
 			t.Fatal(err)
@@ -34,8 +34,8 @@ func TestDeleteAlreadyGoneAndForget(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	err = deleteRun(ctx, &deleteOptions{manageOptions: manageOptions{G: g, Name: "gone", Store: mem}})
-	if ExitCode(err) != ExitAuth || !strings.HasSuffix(err.Error(), fmt.Sprintf("(if client %s was already deleted at the server, run dcrctl delete gone --already-gone)", gone.ClientID)) {
+	err = withAdvice(deleteRun(ctx, &deleteOptions{manageOptions: manageOptions{G: g, Name: "gone", Store: mem}}))
+	if ExitCode(err) != ExitAuth || !strings.HasSuffix(err.Error(), "; if the client was already deleted at the server, run dcrctl delete NAME --already-gone") {
 		t.Errorf("delete of a deleted client: %v (exit %d), want exit 4 with the advice", err, ExitCode(err))
 	}
 	if err := deleteRun(ctx, &deleteOptions{manageOptions: manageOptions{G: g, Name: "gone", Store: mem}, Gone: true}); err != nil {

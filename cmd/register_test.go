@@ -102,8 +102,10 @@ func (f *faultyStore) last() keystore.Credential {
 	return f.given[len(f.given)-1]
 }
 
-func registerOpts(g *GlobalOptions, s *cliServer, st keystore.Store, recovery string) *registerOptions {
-	return &registerOptions{G: g, Store: st, RecoveryDir: recovery, Template: "service", Name: "svc",
+// registerOpts registers the "service" template as "svc"; its recovery files go to
+// g.recoveryDir().
+func registerOpts(g *GlobalOptions, s *cliServer, st keystore.Store) *registerOptions {
+	return &registerOptions{G: g, Store: st, Template: "service", Name: "svc",
 		Token: initialTokenOptions{ClientCredentials: true, ClientID: s.cfg.Clients[0].ClientID,
 			ClientSecretFile: s.secretFile, Scopes: []string{"dcr"}}}
 }
@@ -133,16 +135,17 @@ func TestRegisterRollsBackWhenStoreFails(t *testing.T) {
 	s := startCLIServer(t, nil)
 	g, out, _ := testGlobals(t, s.cfg.Issuer)
 	storeErr := &keystore.LockedError{}
-	fs := &faultyStore{Memory: keystore.NewMemory(), failFrom: 1, err: storeErr}
-	recovery := filepath.Join(t.TempDir(), "recovery")
+	// Put 1 is the keystore check before the token is fetched; Put 2 stores the registration.
+	fs := &faultyStore{Memory: keystore.NewMemory(), failFrom: 2, err: storeErr}
+	recovery := g.recoveryDir()
 
-	err := registerRun(context.Background(), registerOpts(g, s, fs, recovery))
+	err := withAdvice(registerRun(context.Background(), registerOpts(g, s, fs)))
 
 	cred := fs.last()
 	if cred.ClientID == "" || cred.RegistrationAccessToken == "" {
 		t.Fatal("the store was not given the registered credential")
 	}
-	want := fmt.Sprintf("could not store the credential (%s); the registration of client %s was rolled back at the server (RFC 7592 delete), so nothing was created: fix the keystore, then register again", storeErr, cred.ClientID)
+	want := fmt.Sprintf("could not store the credential \"svc\" (%s); the registration of client %s was rolled back at the server (RFC 7592 delete), so nothing was created; fix the keystore, then run dcrctl register again", storeErr, cred.ClientID)
 	if err == nil || err.Error() != want {
 		t.Fatalf("error:\n got %v\nwant %s", err, want)
 	}
@@ -170,14 +173,14 @@ func TestRegisterWritesRecoveryWhenRollbackFails(t *testing.T) {
 	s := startCLIServer(t, nil)
 	g, _, _ := testGlobals(t, s.cfg.Issuer)
 	storeErr := &keystore.UnavailableError{Reason: "no D-Bus session bus"}
-	fs := &faultyStore{Memory: keystore.NewMemory(), failFrom: 1, err: storeErr,
+	fs := &faultyStore{Memory: keystore.NewMemory(), failFrom: 2, err: storeErr,
 		onPut: func(keystore.Credential) { s.hs.CloseClientConnections(); s.hs.Listener.Close() }}
-	recovery := filepath.Join(t.TempDir(), "recovery")
+	recovery := g.recoveryDir()
 
-	err := registerRun(context.Background(), registerOpts(g, s, fs, recovery))
+	err := withAdvice(registerRun(context.Background(), registerOpts(g, s, fs)))
 
 	cred := fs.last()
-	re := regexp.MustCompile(`^could not store the credential \((.+)\), and rolling the registration back failed \((.+)\); the credential of client (\S+) was saved to (\S+) \(mode 0600\): run dcrctl import (\S+) once the keystore works, then delete the file$`)
+	re := regexp.MustCompile(`^could not store the credential "svc" \((.+)\), and rolling the registration back failed \((.+)\); the credential of client (\S+) was saved to (\S+) \(mode 0600\): store it from there once the keystore works, then delete the file; run dcrctl import (\S+)$`)
 	m := re.FindStringSubmatch(fmt.Sprint(err))
 	if m == nil {
 		t.Fatalf("error %q does not match %s", err, re)
@@ -227,9 +230,9 @@ func TestGetPersistsRotationOrWritesRecovery(t *testing.T) {
 		c.RotateClientSecret = testserver.RotateOnReadAndUpdate
 	})
 	g, out, _ := testGlobals(t, s.cfg.Issuer)
-	fs := &faultyStore{Memory: keystore.NewMemory(), failFrom: 3, err: &keystore.TooBigError{Size: 5000, Max: 4096}}
+	fs := &faultyStore{Memory: keystore.NewMemory(), failFrom: 4, err: &keystore.TooBigError{Size: 5000, Max: 4096}}
 	ctx := context.Background()
-	if err := registerRun(ctx, registerOpts(g, s, fs, "")); err != nil {
+	if err := registerRun(ctx, registerOpts(g, s, fs)); err != nil {
 		t.Fatal(err)
 	}
 	first := fs.last()
@@ -250,8 +253,8 @@ func TestGetPersistsRotationOrWritesRecovery(t *testing.T) {
 	}
 
 	// Third Put fails: the recovery file keeps the newest credential.
-	err = getRun(ctx, &manageOptions{G: g, Name: "svc", Store: fs})
-	re := regexp.MustCompile(`^could not store the credential of "svc" \(.+\); its current secrets were saved to (\S+) \(mode 0600\): run dcrctl import (\S+) once the keystore works, then delete the file$`)
+	err = withAdvice(getRun(ctx, &manageOptions{G: g, Name: "svc", Store: fs}))
+	re := regexp.MustCompile(`^could not store the credential "svc" after the read \(.+\); its current secrets, which the server may have rotated, were saved to (\S+) \(mode 0600\): store it from there once the keystore works, then delete the file; run dcrctl import (\S+)$`)
 	m := re.FindStringSubmatch(fmt.Sprint(err))
 	if m == nil {
 		t.Fatalf("error %q does not match %s", err, re)
@@ -280,7 +283,7 @@ func TestRegisterKeystoreNone(t *testing.T) {
 	s := startCLIServer(t, nil)
 	g, out, _ := testGlobals(t, s.cfg.Issuer)
 	g.Keystore, g.Output = keystoreNone, "json"
-	opts := registerOpts(g, s, nil, "")
+	opts := registerOpts(g, s, nil)
 	err := registerRun(context.Background(), opts)
 	if ExitCode(err) != ExitUsage {
 		t.Fatalf("without --show-secrets: %v (exit %d), want a usage error", err, ExitCode(err))

@@ -79,9 +79,9 @@ func Main(build BuildInfo) int {
 func Run(ctx context.Context, ios *IOStreams, build BuildInfo, args []string) int {
 	root := NewRootCmd(ios, build)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	err := withAdvice(root.ExecuteContext(ctx))
 	if err != nil {
-		fmt.Fprintf(ios.ErrOut, "dcrctl: %s%s\n", err, cliAdvice(err))
+		fmt.Fprintf(ios.ErrOut, "dcrctl: %s\n", err)
 	}
 	return ExitCode(err)
 }

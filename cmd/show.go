@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dcrctl/dcrctl/client/registrar"
 	"github.com/dcrctl/dcrctl/keystore"
 )
 
@@ -63,7 +64,7 @@ func showRun(ctx context.Context, opts *manageOptions) error {
 			return notFound(opts.Name)
 		}
 	}
-	reg, err := registrationFrom(cred)
+	reg, err := registrar.RegistrationFrom(cred)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,10 +14,7 @@ import (
 	"github.com/dcrctl/dcrctl/flows"
 )
 
-func init() {
-	subcommands = append(subcommands, newTokenCmd)
-	classifiers = append(classifiers, classifyFlowsError)
-}
+func init() { subcommands = append(subcommands, newTokenCmd) }
 
 // tokenOptions are the inputs of dcrctl token.
 type tokenOptions struct {
@@ -221,13 +217,4 @@ func writeToken(w io.Writer, format string, tok *flows.Token) error {
 // shellQuote quotes s for a POSIX shell.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// classifyFlowsError maps package flows' own errors to exit codes; its protocol errors are
-// client.Error values, classified by classifyClientError.
-func classifyFlowsError(err error) (int, bool) {
-	if errors.Is(err, flows.ErrStateMismatch) || errors.Is(err, flows.ErrIssuerMismatch) {
-		return ExitAuth, true
-	}
-	return 0, false
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dcrctl/dcrctl/client"
 )
 
 func init() { subcommands = append(subcommands, newUpdateCmd) }
@@ -46,40 +48,28 @@ func updateRun(ctx context.Context, opts *updateOptions) error {
 	if opts.Edits.empty() {
 		return usageErrorf("nothing to change: give -f FILE, --set key=value or --unset key")
 	}
-	cred, reg, st, err := opts.load(ctx)
+	r, err := opts.registrar(ctx)
 	if err != nil {
 		return err
 	}
-	if reg.RegistrationClientURI == "" || reg.RegistrationAccessToken == "" {
-		return fmt.Errorf("%q has no registration access token or client URI: the server does not support RFC 7592 management for it, so it cannot be updated; register a new client instead", cred.Name)
-	}
-	sdk := g.sdk()
-	cred, cur, err := opts.readAndPersist(ctx, sdk, st, cred, reg)
-	if err != nil {
+	res, err := r.Update(ctx, opts.Name, func(md client.Metadata) (client.Metadata, error) {
+		members, err := membersOf(md)
+		if err != nil {
+			return md, err
+		}
+		if members, err = opts.Edits.apply(g.IO, members); err != nil {
+			return md, err
+		}
+		return toMetadata(members)
+	})
+	if res == nil || isStoreError(err) {
 		return err
 	}
-	members, err := membersOf(cur.Metadata)
-	if err != nil {
-		return err
-	}
-	if members, err = opts.Edits.apply(g.IO, members); err != nil {
-		return err
-	}
-	stripResponseOnly(members)
-	md, err := toMetadata(members)
-	if err != nil {
-		return err
-	}
-	upd, err := sdk.Update(ctx, cur, md)
-	if upd == nil {
-		return err
-	}
-	cred, perr := persistRotated(ctx, st, cred, upd, opts.recoveryDir())
-	if perr != nil {
-		return perr
-	}
-	fmt.Fprintf(g.IO.ErrOut, "updated %q (client %s)\n", cred.Name, upd.ClientID)
-	if werr := writeRegistration(g.IO.Out, g.Output, opts.view(cred, upd)); werr != nil {
+	fmt.Fprintf(g.IO.ErrOut, "updated %q (client %s)\n", res.Name(), res.Registration.ClientID)
+	writeChanges(g.IO.ErrOut, res.Changes)
+	v := opts.view(res.Credential, res.Registration)
+	v.Changes = orEmpty(res.Changes)
+	if werr := writeRegistration(g.IO.Out, g.Output, v); werr != nil {
 		return werr
 	}
 	return err

@@ -17,8 +17,11 @@ import (
 type Change struct {
 	Member string          `json:"member"`
 	Kind   string          `json:"kind"` // ChangeIgnored or ChangeReplaced
-	Sent   json.RawMessage `json:"sent"`
+	Sent   json.RawMessage `json:"sent,omitempty"`
 	Got    json.RawMessage `json:"got,omitempty"` // absent for ChangeIgnored
+	// Secret is set for a member that holds a secret (client.IsSecretMember): Sent and Got
+	// are then left out, so that a Change can be printed and logged.
+	Secret bool `json:"secret,omitempty"`
 }
 
 // The kinds of Change.
@@ -29,7 +32,8 @@ const (
 
 // Compare lists, sorted by member, the members of sent that got lacks or holds with another
 // value. JSON null counts as absent on both sides; scope is compared as a set of scope
-// tokens (RFC 6749 §3.3: the order does not matter).
+// tokens (RFC 6749 §3.3: the order does not matter). The values of secret members are left
+// out (see Change.Secret).
 func Compare(sent, got client.Metadata) []Change {
 	s, g := membersOf(sent), membersOf(got)
 	var out []Change
@@ -43,6 +47,11 @@ func Compare(sent, got client.Metadata) []Change {
 			out = append(out, Change{Member: k, Kind: ChangeIgnored, Sent: sv})
 		case !sameValue(k, sv, gv):
 			out = append(out, Change{Member: k, Kind: ChangeReplaced, Sent: sv, Got: gv})
+		}
+	}
+	for i := range out {
+		if client.IsSecretMember(out[i].Member) {
+			out[i].Sent, out[i].Got, out[i].Secret = nil, nil, true
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Member < out[j].Member })

@@ -72,10 +72,9 @@ func ValidName(s string) bool { return nameRE.MatchString(s) }
 
 var slugRE = regexp.MustCompile(`[^a-z0-9]+`)
 
-// DefaultName derives a credential name for reg: the template or client name plus the first
-// characters of the client_id, unique among taken.
-func DefaultName(template string, reg *client.Registration, taken map[string]bool) string {
-	base := template
+// DefaultName derives a credential name for reg: base (a template id, say; "" means the
+// client name) plus the first characters of the client_id, unique among taken.
+func DefaultName(base string, reg *client.Registration, taken map[string]bool) string {
 	if base == "" {
 		base = reg.ClientName
 	}

@@ -28,9 +28,9 @@ func (e *StoreError) Error() string {
 	case e.RolledBack:
 		return fmt.Sprintf("could not store the credential %q (%v); the registration of client %s was rolled back at the server (RFC 7592 delete), so nothing was created", e.Name, e.Err, e.ClientID)
 	case e.RecoveryFile != "" && e.Op == "register":
-		return fmt.Sprintf("could not store the credential %q (%v), and rolling the registration back failed (%v); the credential of client %s was saved to %s (mode 0600): import it once the keystore works, then delete the file", e.Name, e.Err, e.RollbackErr, e.ClientID, e.RecoveryFile)
+		return fmt.Sprintf("could not store the credential %q (%v), and rolling the registration back failed (%v); the credential of client %s was saved to %s (mode 0600): store it from there once the keystore works, then delete the file", e.Name, e.Err, e.RollbackErr, e.ClientID, e.RecoveryFile)
 	case e.RecoveryFile != "":
-		return fmt.Sprintf("could not store the credential %q after the %s (%v); its current secrets, which the server may have rotated, were saved to %s (mode 0600): import it once the keystore works, then delete the file", e.Name, e.Op, e.Err, e.RecoveryFile)
+		return fmt.Sprintf("could not store the credential %q after the %s (%v); its current secrets, which the server may have rotated, were saved to %s (mode 0600): store it from there once the keystore works, then delete the file", e.Name, e.Op, e.Err, e.RecoveryFile)
 	case e.Op == "register":
 		return fmt.Sprintf("could not store the credential %q (%v), roll the registration back (%v) or write a recovery file (%v): client %s exists at the server and the only copy of its secrets is the result returned with this error", e.Name, e.Err, e.RollbackErr, e.RecoveryErr, e.ClientID)
 	default:

@@ -15,8 +15,10 @@ import (
 
 // RegisterRequest describes one registration (RFC 7591 §3.1).
 type RegisterRequest struct {
-	// Name is the local name of the new credential; "" derives one with DefaultName.
-	Name string
+	// Name is the local name of the new credential; "" derives one with DefaultName from
+	// NameBase, else the template, else the client name.
+	Name     string
+	NameBase string
 	// Issuer is recorded with the credential.
 	Issuer string
 	// Endpoint is the registration_endpoint.
@@ -111,7 +113,11 @@ func (r *Registrar) Register(ctx context.Context, req RegisterRequest) (*Result,
 	incomplete := err // the server acted: keep what it created, then report
 	name := req.Name
 	if name == "" {
-		name = DefaultName(req.Template, reg, taken)
+		base := req.NameBase
+		if base == "" {
+			base = req.Template
+		}
+		name = DefaultName(base, reg, taken)
 	}
 	cred, err := CredentialFrom(name, req.Issuer, req.Template, reg)
 	if err != nil {

@@ -1,0 +1,160 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/dcrctl/dcrctl/client"
+	"github.com/dcrctl/dcrctl/client/registrar"
+	"github.com/dcrctl/dcrctl/keystore"
+)
+
+// responseOnlyMembers are members of a client information response (RFC 7591 §3.2.1) that a
+// request does not carry: the server issues them.
+var responseOnlyMembers = []string{"client_secret", "client_id_issued_at", "client_secret_expires_at",
+	"registration_access_token", "registration_client_uri"}
+
+func registerRun(ctx context.Context, opts *registerOptions) error {
+	g := opts.G
+	issuer, md, err := opts.request()
+	if err != nil {
+		return err
+	}
+	st, err := opts.store()
+	if err != nil {
+		return err
+	}
+	r := g.registrar(st)
+	// Before the initial access token is fetched or used: it may be single-use.
+	if err := r.Check(ctx, opts.Name); err != nil {
+		return err
+	}
+	meta, err := g.sdk().Discover(ctx, issuer)
+	if err != nil {
+		return err
+	}
+	if meta.RegistrationEndpoint == "" {
+		return fmt.Errorf("%s advertises no registration_endpoint: dynamic registration is disabled there; ask its administrator, or check --issuer (dcrctl discover shows what it offers)", issuer)
+	}
+	token, err := opts.Token.get(ctx, g, issuer, meta)
+	if err != nil {
+		return err
+	}
+	res, err := r.Register(ctx, registrar.RegisterRequest{Name: opts.Name, Issuer: issuer, Endpoint: meta.RegistrationEndpoint,
+		InitialAccessToken: token, Template: opts.Template, Metadata: md})
+	if res == nil {
+		var ce *client.Error
+		if token == "" && errors.As(err, &ce) && ce.StatusCode == 401 {
+			return &adviceError{err: err, advice: noTokenAdvice}
+		}
+		return err
+	}
+	return opts.report(res, st, err)
+}
+
+// request checks the flags and builds the metadata to register.
+func (opts *registerOptions) request() (string, client.Metadata, error) {
+	g := opts.G
+	issuer, err := g.requireIssuer()
+	if err != nil {
+		return "", client.Metadata{}, err
+	}
+	if opts.Name != "" && !registrar.ValidName(opts.Name) {
+		return "", client.Metadata{}, usageErrorf("--name %q: use letters, digits, '.', '_' and '-' (at most 64), starting with a letter or digit", opts.Name)
+	}
+	members, err := opts.Edits.apply(g.IO, nil)
+	if err != nil {
+		return "", client.Metadata{}, err
+	}
+	for _, k := range responseOnlyMembers {
+		if _, ok := members[k]; ok {
+			delete(members, k)
+			fmt.Fprintf(g.IO.ErrOut, "warning: %s is issued by the server, not sent in a registration: ignored\n", k)
+		}
+	}
+	delete(members, "client_id")
+	if err := opts.callbackPort(members); err != nil {
+		return "", client.Metadata{}, err
+	}
+	md, err := toMetadata(members)
+	if err != nil {
+		return "", md, err
+	}
+	if opts.Template != "" && md.SoftwareID != "" && md.SoftwareID != opts.Template {
+		return "", md, usageErrorf("--template %q and software_id %q differ: give one of them", opts.Template, md.SoftwareID)
+	}
+	return issuer, md, nil
+}
+
+// store returns where the credential goes: nil for --keystore none.
+func (opts *registerOptions) store() (keystore.Store, error) {
+	g := opts.G
+	switch {
+	case opts.Store != nil:
+		return opts.Store, nil
+	case g.Keystore == keystoreNone && !opts.ShowSecrets:
+		return nil, usageErrorf("--keystore none stores nothing, so the secrets would be lost: add --show-secrets (and -o json or -o env), or use --keystore os or file")
+	case g.Keystore == keystoreNone:
+		return nil, nil
+	}
+	return g.openStore()
+}
+
+// report prints the registration; err is the registrar's (an incomplete response, or a
+// store failure after which the registration was rolled back or saved).
+func (opts *registerOptions) report(res *registrar.Result, st keystore.Store, err error) error {
+	g := opts.G
+	view := registrationView{Name: res.Name(), Issuer: res.Credential.Issuer, Keystore: g.Keystore, Reg: res.Registration,
+		Secrets: opts.ShowSecrets, Changes: orEmpty(res.Changes)}
+	var se *registrar.StoreError
+	switch {
+	case errors.As(err, &se):
+		// The only copy is in hand: print it when the user asked for the secrets in a
+		// machine-readable format.
+		if se.RolledBack || se.RecoveryFile != "" || !opts.ShowSecrets || g.Output == "table" || g.Output == "" {
+			return err
+		}
+		view.Keystore = "none (not stored)"
+		if werr := writeRegistration(g.IO.Out, g.Output, view); werr != nil {
+			return err
+		}
+		return &adviceError{err: err, advice: "the credential is on standard output only: keep it safe now"}
+	case st == nil:
+		view.Keystore = "none (not stored)"
+	default:
+		fmt.Fprintf(g.IO.ErrOut, "registered client %s at %s; stored as %q (keystore %s)\n", res.Registration.ClientID, view.Issuer, view.Name, view.Keystore)
+	}
+	writeChanges(g.IO.ErrOut, res.Changes)
+	if werr := writeRegistration(g.IO.Out, g.Output, view); werr != nil {
+		return werr
+	}
+	if err != nil && st != nil {
+		return fmt.Errorf("%w (the client was registered and stored as %q; check it with dcrctl get %s)", err, view.Name, view.Name)
+	}
+	return err
+}
+
+// callbackPort adds http://127.0.0.1:PORT/callback as the redirect URI of a native client
+// that names none (--callback-port; not for a template, whose redirect URIs are the
+// template's), so that servers that insist on the exact registered port (against RFC 8252
+// §7.3) accept dcrctl login NAME --callback-port PORT.
+func (opts *registerOptions) callbackPort(members map[string]json.RawMessage) error {
+	p := opts.Token.CallbackPort
+	if p == 0 {
+		return nil
+	}
+	if p < 1 || p > 65535 {
+		return usageErrorf("--callback-port %d is not a TCP port: use 1-65535", p)
+	}
+	if _, ok := members["redirect_uris"]; ok || opts.Template != "" {
+		return nil
+	}
+	u, _ := json.Marshal([]string{fmt.Sprintf("http://127.0.0.1:%d/callback", p)})
+	members["redirect_uris"] = u
+	if _, ok := members["application_type"]; !ok {
+		members["application_type"] = json.RawMessage(`"native"`)
+	}
+	return nil
+}
