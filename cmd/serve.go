@@ -5,13 +5,10 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -216,22 +213,11 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 			return err
 		}
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		if cfg.DBPath != "" {
-			caFile = filepath.Join(filepath.Dir(cfg.DBPath), "serve-cert.pem")
-			err = os.WriteFile(caFile, pemBytes, 0o600)
-		} else {
-			// In memory: a file of its own, so that servers running side by side do not clash.
-			var f *os.File
-			if f, err = os.CreateTemp("", "dcrctl-serve-cert-*.pem"); err == nil {
-				caFile = f.Name()
-				defer os.Remove(caFile) // nothing outlives an in-memory server
-				_, err = f.Write(pemBytes)
-				err = errors.Join(err, f.Close())
-			}
-		}
-		if err != nil {
+		var removeCA func()
+		if caFile, removeCA, err = testserver.WriteCertFile(cfg.DBPath, pemBytes); err != nil {
 			return fmt.Errorf("serve: write the self-signed certificate: %w", err)
 		}
+		defer removeCA() // nothing outlives an in-memory server
 	}
 
 	var lc net.ListenConfig

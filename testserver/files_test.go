@@ -50,3 +50,40 @@ func TestDatabaseFilesPrivate(t *testing.T) {
 		t.Errorf("database directory mode %v, want 0700", got)
 	}
 }
+
+// TestWriteCertFile: the self-signed certificate goes next to the database (directory 0700,
+// file 0600, also over an older 0644 file), or to a temporary file that remove deletes.
+func TestWriteCertFile(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Unix permissions")
+	}
+	db := filepath.Join(t.TempDir(), "d", "serve.db")
+	if err := os.MkdirAll(filepath.Dir(db), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(filepath.Dir(db), "serve-cert.pem"), []byte("old"), 0o644)
+	p, remove, err := WriteCertFile(db, []byte("pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	remove()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content, _ := os.ReadFile(p)
+	tmp, removeTmp, err := WriteCertFile("", []byte("pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tfi, err := os.Stat(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	removeTmp()
+	_, gone := os.Stat(tmp)
+	got := []any{p == filepath.Join(filepath.Dir(db), "serve-cert.pem"), fi.Mode().Perm(), string(content), tfi.Mode().Perm(), os.IsNotExist(gone)}
+	if want := []any{true, fs.FileMode(0o600), "pem", fs.FileMode(0o600), true}; !reflect.DeepEqual(got, want) {
+		t.Errorf("[next to db, mode, content, temp mode, temp removed] = %v, want %v", got, want)
+	}
+}

@@ -9,9 +9,12 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -60,4 +63,33 @@ func (s *Server) Metadata() map[string]any {
 	var m map[string]any
 	json.Unmarshal(s.discovery, &m)
 	return m
+}
+
+// WriteCertFile writes the PEM of a self-signed certificate where clients can find it:
+// serve-cert.pem next to the database dbPath (creating its directory, 0700), or for an
+// in-memory server (dbPath "") a temporary file of its own, so that servers side by side do
+// not clash. The file is 0600. remove deletes a temporary file and is a no-op otherwise.
+func WriteCertFile(dbPath string, pemBytes []byte) (path string, remove func(), err error) {
+	remove = func() {}
+	if dbPath != "" {
+		dir := filepath.Dir(dbPath)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", remove, fmt.Errorf("testserver: certificate file: %w", err)
+		}
+		path = filepath.Join(dir, "serve-cert.pem")
+		if err := os.WriteFile(path, pemBytes, 0o600); err != nil {
+			return "", remove, fmt.Errorf("testserver: certificate file: %w", err)
+		}
+		return path, remove, os.Chmod(path, 0o600) // an older file may be 0644
+	}
+	f, err := os.CreateTemp("", "dcrctl-serve-cert-*.pem")
+	if err != nil {
+		return "", remove, fmt.Errorf("testserver: certificate file: %w", err)
+	}
+	_, err = f.Write(pemBytes)
+	if err = errors.Join(err, f.Close()); err != nil {
+		os.Remove(f.Name())
+		return "", remove, fmt.Errorf("testserver: certificate file: %w", err)
+	}
+	return f.Name(), func() { os.Remove(f.Name()) }, nil
 }
