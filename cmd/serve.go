@@ -90,6 +90,7 @@ Plain http is only allowed on a loopback address; elsewhere use --tls-cert/--tls
 			return serveRun(ctx, opts)
 		},
 	}
+	c.AddCommand(newServeExportCmd(g))
 	f := c.Flags()
 	f.StringVar(&opts.Addr, "addr", DefaultServeAddr, "listen address HOST:PORT (port 0 picks a free one)")
 	f.StringVar(&opts.DB, "db", "", "SQLite database file (default: dcrctl/serve.db under your data directory)")
@@ -259,6 +260,9 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 		return err
 	}
 	defer srv.Close()
+	if err := opts.Test.importState(ctx, srv); err != nil {
+		return err
+	}
 	info := buildReadyInfo(srv, cfg.DBPath, caFile)
 	if info.Control = control; control != nil {
 		control.URL = srv.Issuer() + "/_control"

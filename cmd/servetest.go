@@ -16,6 +16,7 @@ type serveTestOptions struct {
 	Control bool
 	Clock   string
 	Seed    uint64
+	Import  string
 }
 
 // readyControl is the control API part of the ready line.
@@ -27,6 +28,7 @@ type readyControl struct {
 func addServeTestFlags(f *pflag.FlagSet, o *serveTestOptions) {
 	f.BoolVar(&o.Control, "control", false, "turn on the control API for tests (loopback callers with the bearer token printed at start)")
 	f.StringVar(&o.Clock, "clock", "real", "server clock: real, or fake (moved only by the control API)")
+	f.StringVar(&o.Import, "import", "", "load a state written by dcrctl serve export before serving")
 	f.Uint64Var(&o.Seed, "seed", 0, "make client ids, secrets and tokens reproducible from this seed (tests only)")
 }
 

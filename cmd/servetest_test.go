@@ -3,6 +3,8 @@ package cmd
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -48,3 +50,26 @@ func TestServeTestFlagErrors(t *testing.T) {
 }
 
 func str(v any) string { s, _ := v.(string); return s }
+
+// TestServeExportImport: a database's state exported to a file and imported into an
+// in-memory server keeps the bootstrap client's generated secret; the file is 0600.
+func TestServeExportImport(t *testing.T) {
+	dir := t.TempDir()
+	db, file := filepath.Join(dir, "serve.db"), filepath.Join(dir, "state.json")
+	first := startServe(t, nil, "-o", "json", "--db", db, "--addr", "127.0.0.1:0")
+	secret := str(first.readyLine(t)["client_secret"])
+	if code := first.stop(t); code != ExitOK {
+		t.Fatalf("serve exit %d", code)
+	}
+	ios, _, _, errOut := TestStreams()
+	if code := Run(context.Background(), ios, BuildInfo{}, []string{"serve", "export", "--db", db, file}); code != ExitOK {
+		t.Fatalf("export: exit %d: %s", code, errOut.String())
+	}
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("state file: %v %v", fi.Mode(), err)
+	}
+	second := startServe(t, nil, "-o", "json", "--memory", "--addr", "127.0.0.1:0", "--import", file)
+	if got := str(second.readyLine(t)["client_secret"]); got != secret {
+		t.Errorf("bootstrap secret after import differs")
+	}
+}

@@ -451,6 +451,13 @@ func (s *Server) controlHandler() http.Handler {
 		}
 		return obj{"template": r.PathValue("id")}, s.SetTemplateMetadata(r.PathValue("id"), md)
 	})
+	mux.HandleFunc("GET /_control/export", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		if err := s.Export(r.Context(), w); err != nil {
+			s.log.Error("control export failed", "error", err.Error())
+		}
+	})
 	op("POST /_control/reset", func(r *http.Request) (any, error) { return obj{"reset": true}, s.Reset(r.Context()) })
 	op("/_control/", func(r *http.Request) (any, error) {
 		return nil, errorf(http.StatusNotFound, "invalid_request", "no control operation %s %s: see the README, Control API", r.Method, requestPath(r))

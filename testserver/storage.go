@@ -28,6 +28,9 @@ type storage interface {
 	// single-statement fn needs no savepoint. fn must use only the txn it is given.
 	batch(multi bool, fn func(txn) error) error
 
+	// dump reads the whole state (Server.Export).
+	dump(ctx context.Context) (*snapshot, error)
+
 	// sweep deletes expired rows, a bounded chunk per call, and returns the cursor of the
 	// next call.
 	sweep(ctx context.Context, now time.Time, cursor []byte) ([]byte, error)
@@ -68,6 +71,8 @@ type txn interface {
 	// wipe deletes every client, token, session and device authorization, keeping the
 	// named values (control API reset).
 	wipe() error
+	// restore writes every row of a snapshot, all columns as they are (Server.Import).
+	restore(st *snapshot) error
 
 	meta(k string) ([]byte, error)
 	putMeta(k string, v []byte) error

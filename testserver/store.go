@@ -736,3 +736,88 @@ func (t *sqlTxn) wipe() error {
 	}
 	return nil
 }
+
+func (s *store) dump(ctx context.Context) (*snapshot, error) {
+	st := &snapshot{Meta: map[string][]byte{}, Clients: []*clientRow{}, Tokens: []tokenEntry{}, Sessions: []sessionEntry{}, Devices: []deviceEntry{}}
+	each := func(q string, scan func(*sql.Rows) error) error {
+		rows, err := s.r.QueryContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	err := errors.Join(
+		each(`SELECT k, v FROM meta`, func(r *sql.Rows) error {
+			var k string
+			var v []byte
+			err := r.Scan(&k, &v)
+			st.Meta[k] = v
+			return err
+		}),
+		each(`SELECT `+clientCols+` FROM clients`, func(r *sql.Rows) error {
+			c, err := scanClient(r)
+			st.Clients = append(st.Clients, c)
+			return err
+		}),
+		each(`SELECT hash, `+tokenCols+` FROM tokens`, func(r *sql.Rows) error {
+			var e tokenEntry
+			t := &e.tokenRow
+			err := r.Scan(&e.Hash, &t.Kind, &t.ClientID, &t.GrantID, &t.Subject, &t.Scope, &t.Origin, &t.IssuedAt, &t.ExpiresAt, &t.Uses, &t.Revoked, &t.Data)
+			st.Tokens = append(st.Tokens, e)
+			return err
+		}),
+		each(`SELECT hash, username, auth_time, expires_at FROM sessions`, func(r *sql.Rows) error {
+			var e sessionEntry
+			err := r.Scan(&e.Hash, &e.Username, &e.AuthTime, &e.ExpiresAt)
+			st.Sessions = append(st.Sessions, e)
+			return err
+		}),
+		each(`SELECT `+deviceCols+` FROM devices`, func(r *sql.Rows) error {
+			d, err := scanDevice(r)
+			if err == nil {
+				st.Devices = append(st.Devices, entryOf(d))
+			}
+			return err
+		}),
+	)
+	return st, fault(err)
+}
+
+func (t *sqlTxn) restore(st *snapshot) error {
+	for k, v := range st.Meta {
+		if err := t.putMeta(k, v); err != nil {
+			return err
+		}
+	}
+	for _, c := range st.Clients {
+		if err := t.putClient(c); err != nil {
+			return err
+		}
+	}
+	for _, e := range st.Tokens {
+		r := e.tokenRow
+		if _, err := t.exec(`INSERT INTO tokens (hash, `+tokenCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+			e.Hash, r.Kind, r.ClientID, r.GrantID, r.Subject, r.Scope, r.Origin, r.IssuedAt, r.ExpiresAt, r.Uses, r.Revoked, r.Data); err != nil {
+			return err
+		}
+	}
+	for _, e := range st.Sessions {
+		if err := t.putSession(e.Hash, &e.sessionRow); err != nil {
+			return err
+		}
+	}
+	for _, e := range st.Devices {
+		d := e.row()
+		if _, err := t.exec(`INSERT INTO devices (`+deviceCols+`) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+			d.hash, d.userCodeHash, d.clientID, d.scope, d.subject, d.expiresAt, d.interval, d.lastPoll, d.status, d.authTime); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+package testserver
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// stateVersion is the format version of an exported state.
+const stateVersion = 1
+
+// snapshot is the whole state of a server, as its database holds it: secrets only as the
+// hashes the database keeps, and in clear only what the database keeps in clear (the
+// signing key, generated static client secrets; README "Local testing").
+type snapshot struct {
+	Format   string            `json:"format"`
+	Version  int               `json:"version"`
+	Meta     map[string][]byte `json:"meta"`
+	Clients  []*clientRow      `json:"clients"`
+	Tokens   []tokenEntry      `json:"tokens"`
+	Sessions []sessionEntry    `json:"sessions"`
+	Devices  []deviceEntry     `json:"devices"`
+}
+
+type tokenEntry struct {
+	Hash []byte `json:"hash"`
+	tokenRow
+}
+
+type sessionEntry struct {
+	Hash []byte `json:"hash"`
+	sessionRow
+}
+
+// deviceEntry is a deviceRow with exported fields.
+type deviceEntry struct {
+	Hash, UserCodeHash            []byte
+	ClientID, Scope, Subject      string
+	ExpiresAt, Interval, LastPoll int64
+	Status                        int
+	AuthTime                      int64
+}
+
+func (d deviceEntry) row() *deviceRow {
+	return &deviceRow{hash: d.Hash, userCodeHash: d.UserCodeHash, clientID: d.ClientID, scope: d.Scope, subject: d.Subject,
+		expiresAt: d.ExpiresAt, interval: d.Interval, lastPoll: d.LastPoll, status: d.Status, authTime: d.AuthTime}
+}
+
+func entryOf(d *deviceRow) deviceEntry {
+	return deviceEntry{d.hash, d.userCodeHash, d.clientID, d.scope, d.subject, d.expiresAt, d.interval, d.lastPoll, d.status, d.authTime}
+}
+
+const stateFormat = "dcrctl-serve-state"
+
+// Export writes the server's whole state as JSON: registered clients, tokens, sessions, device
+// authorizations and the named values (signing key, generated static client secrets). Secrets
+// appear only as the SHA-256 hashes the database holds; the file is as sensitive as the
+// database, since it holds the signing key. Import loads it.
+func (s *Server) Export(ctx context.Context, w io.Writer) error {
+	st, err := s.store.dump(ctx)
+	if err != nil {
+		return fmt.Errorf("testserver: export: %w", err)
+	}
+	st.Format, st.Version = stateFormat, stateVersion
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(st); err != nil {
+		return fmt.Errorf("testserver: export: %w", err)
+	}
+	return nil
+}
+
+// Import replaces the server's state with one written by Export. Call it before the server
+// serves requests: it also takes over the exported signing key and the static clients'
+// generated secrets (Config reports them).
+func (s *Server) Import(ctx context.Context, r io.Reader) error {
+	var st snapshot
+	dec := json.NewDecoder(io.LimitReader(r, 1<<30))
+	if err := dec.Decode(&st); err != nil {
+		return fmt.Errorf("testserver: import: the file is not an exported state: %s", jsonErr(err))
+	}
+	if st.Format != stateFormat || st.Version != stateVersion {
+		return fmt.Errorf("testserver: import: format %q version %d: this dcrctl reads %q version %d (written by dcrctl serve export)", st.Format, st.Version, stateFormat, stateVersion)
+	}
+	err := s.store.update(ctx, func(tx txn) error {
+		if err := tx.wipe(); err != nil {
+			return err
+		}
+		return tx.restore(&st)
+	})
+	if err != nil {
+		return fmt.Errorf("testserver: import: %w", err)
+	}
+	if der, ok := st.Meta["signing_key"]; ok {
+		k, err := x509.ParsePKCS8PrivateKey(der)
+		rk, isRSA := k.(*rsa.PrivateKey)
+		if err != nil || !isRSA {
+			return errors.New("testserver: import: the exported signing key is not an RSA PKCS#8 key")
+		}
+		s.keyMu.Lock()
+		err = s.useKey(rk)
+		s.keyMu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	for k, v := range st.Meta {
+		if id, ok := strings.CutPrefix(k, "client_secret:"); ok {
+			for i := range s.cfg.Clients {
+				if s.cfg.Clients[i].ClientID == id {
+					s.cfg.Clients[i].ClientSecret = string(v)
+				}
+			}
+		}
+	}
+	s.cache.clear()
+	s.tokCache.clear()
+	return s.buildStatic()
+}
