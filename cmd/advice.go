@@ -6,6 +6,7 @@ import (
 
 	"github.com/dcrctl/dcrctl/client"
 	"github.com/dcrctl/dcrctl/client/registrar"
+	"github.com/dcrctl/dcrctl/flows"
 )
 
 // This file is the one place where the command line adds its own advice — flag and command
@@ -42,8 +43,11 @@ func cliAdvice(err error) string {
 		nm *registrar.NotManagedError
 		fe *registrar.ForgetError
 		ce *client.Error
+		re *flows.RedirectURIError
 	)
 	switch {
+	case errors.As(err, &re) && !re.RegisteredHasPort:
+		return "register a redirect URI with a fixed port (dcrctl update NAME --set 'redirect_uris=[\"http://127.0.0.1:8765/callback\"]'), and use --callback-port 8765 where the command has it"
 	case errors.As(err, &se):
 		return storeAdvice(se)
 	case errors.As(err, &nt):

@@ -3,9 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -109,9 +107,9 @@ func loginAs(ctx context.Context, g *GlobalOptions, opts *loginOptions, issuer s
 		return flows.ClientCredentials{Issuer: issuer, ClientID: reg.ClientID, ClientSecret: reg.ClientSecret,
 			AuthMethod: reg.TokenEndpointAuthMethod, Scopes: scopes, HTTPClient: hc}.Token(ctx)
 	}
-	port, err := callbackPort(reg.RedirectURIs)
+	redirect, err := flows.PickLoopbackRedirect(reg.RedirectURIs)
 	if err != nil {
-		return nil, fmt.Errorf("client %s: %w", reg.ClientID, err)
+		return nil, fmt.Errorf("client %s: %w; add one with dcrctl update %s --set 'redirect_uris=[\"http://127.0.0.1/callback\"]'", reg.ClientID, err, opts.Name)
 	}
 	if len(scopes) == 0 {
 		scopes = []string{"openid"}
@@ -127,32 +125,6 @@ func loginAs(ctx context.Context, g *GlobalOptions, opts *loginOptions, issuer s
 	sp := startSpinner(g.IO, "waiting for the login in the browser…")
 	defer sp.Stop()
 	return flows.BrowserLogin{Issuer: issuer, ClientID: reg.ClientID, ClientSecret: reg.ClientSecret,
-		AuthMethod: reg.TokenEndpointAuthMethod, Scopes: scopes, CallbackPort: port, ForceLogin: opts.ForceLogin,
+		AuthMethod: reg.TokenEndpointAuthMethod, Scopes: scopes, RedirectURI: redirect, ForceLogin: opts.ForceLogin,
 		NoBrowser: noBrowser, OpenURL: open, Timeout: opts.LoginTimeout, Status: sp.Writer(), HTTPClient: hc}.Token(ctx)
-}
-
-// callbackPort picks the loopback port of the client's redirect URIs: 0 (any) when one of
-// them is a loopback http URI without a port (RFC 8252 §7.3 lets the port vary), else the
-// port of the first loopback one. dcrctl listens on 127.0.0.1 at path /callback.
-func callbackPort(uris []string) (int, error) {
-	fixed := -1
-	for _, s := range uris {
-		u, err := url.Parse(s)
-		if err != nil || u.Scheme != "http" || !loopbackHost(u.Hostname()) || u.Path != flows.CallbackPath {
-			continue
-		}
-		if u.Port() == "" {
-			return 0, nil
-		}
-		if fixed < 0 {
-			p, err := strconv.Atoi(u.Port())
-			if err == nil {
-				fixed = p
-			}
-		}
-	}
-	if fixed >= 0 {
-		return fixed, nil
-	}
-	return 0, fmt.Errorf("none of its redirect URIs (%s) is a loopback URI like http://127.0.0.1/callback, where dcrctl can receive the code: add one with dcrctl update NAME --set 'redirect_uris=[\"http://127.0.0.1/callback\"]'", strings.Join(uris, ", "))
 }

@@ -77,3 +77,34 @@ func TestUserAuthenticatedRegistrationThenSilentLogin(t *testing.T) {
 		})
 	}
 }
+
+// TestLoginAnyLoopbackRedirect: dcrctl login works for a client whose only redirect URI is a
+// loopback URI with another host and path than http://127.0.0.1/callback.
+func TestLoginAnyLoopbackRedirect(t *testing.T) {
+	s := startCLIServer(t, func(c *testserver.Config) {
+		c.Registration = testserver.ModeUser
+		c.Switches = map[string]any{"allow_localhost": true}
+	})
+	g, out, _ := testGlobals(t, s.cfg.Issuer)
+	b := flowstest.New(testserver.DefaultUser, testserver.DefaultUserPassword)
+	mem := keystore.NewMemory()
+	ctx := context.Background()
+	err := registerRun(ctx, &registerOptions{G: g, Store: mem, Name: "native",
+		Edits: metadataEdits{Set: []string{`redirect_uris=["http://localhost/native/done"]`, `grant_types=["authorization_code"]`,
+			`response_types=["code"]`, "token_endpoint_auth_method=none", "scope=openid", "application_type=native"}},
+		Token: initialTokenOptions{Login: true, ClientID: testserver.DefaultNativeClient, Scopes: []string{"dcr"}, OpenURL: b.Open}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.mu.Lock()
+	out.b.Reset()
+	out.mu.Unlock()
+	if err := loginRun(ctx, &loginOptions{manageOptions: manageOptions{G: g, Name: "native", Store: mem}, Browser: true, OpenURL: b.Open}); err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	u, _ := url.Parse(b.Last().URL)
+	r, _ := url.Parse(u.Query().Get("redirect_uri"))
+	if r.Hostname() != "localhost" || r.Path != "/native/done" {
+		t.Errorf("redirect_uri %s, want http://localhost:PORT/native/done", r)
+	}
+}

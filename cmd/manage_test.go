@@ -67,30 +67,6 @@ func TestDeleteAlreadyGoneAndForget(t *testing.T) {
 	}
 }
 
-func TestCallbackPort(t *testing.T) {
-	cases := []struct {
-		name    string
-		uris    []string
-		want    int
-		wantErr bool
-	}{
-		{"loopback without port: any", []string{"http://127.0.0.1/callback"}, 0, false},
-		{"fixed port", []string{"com.example.app:/cb", "http://127.0.0.1:8765/callback"}, 8765, false},
-		{"any port wins over fixed", []string{"http://127.0.0.1:8765/callback", "http://[::1]/callback"}, 0, false},
-		{"localhost", []string{"http://localhost:9000/callback"}, 9000, false},
-		{"other path", []string{"http://127.0.0.1/cb"}, 0, true},
-		{"https web app", []string{"https://app.example/cb"}, 0, true},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := callbackPort(tc.uris)
-			if got != tc.want || (err != nil) != tc.wantErr {
-				t.Errorf("callbackPort(%v) = %d, %v; want %d, error %v", tc.uris, got, err, tc.want, tc.wantErr)
-			}
-		})
-	}
-}
-
 // TestSpinner: on an interactive terminal the spinner draws on stderr and clears its line
 // before status text; elsewhere it draws nothing.
 func TestSpinner(t *testing.T) {
