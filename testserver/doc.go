@@ -22,6 +22,23 @@
 // I/device (the device user page), I/userinfo. Discovery is at
 // /.well-known/oauth-authorization-server{path of I} and I/.well-known/openid-configuration.
 //
+// # Behaviour profiles
+//
+// Config.BehaveLike selects a named bundle of switches (Behaviour) that makes the server
+// behave like a server people deploy against — curity, keycloak, hydra, oidc-provider,
+// mcp-sdk — or like itself (strict, the default); Config.Switches sets single switches over
+// the bundle. The paths above are strict's: Behaviour.RegistrationPath moves I/register.
+// Profiles lists every profile with its switches and the public source of each value
+// (behaviour.go); the RFC text each switch departs from is quoted in its field comment.
+//
+// # Control API
+//
+// Tests steer a running server with methods on *Server (control.go): DeleteClient,
+// ExpireClient, RevokeToken, RevokeClientTokens, InjectFault, RotateSigningKey, AdvanceClock
+// (with Config.FakeClock), SetTemplateMetadata, Reset, Export and Import. With
+// Config.ControlToken they are also served below I at /_control/, to loopback callers with
+// that bearer token. Config.Seed makes ids, secrets and tokens reproducible.
+//
 // # Access tokens
 //
 // Access tokens are opaque: a 64-bit time-ordered sequence number and 256 random bits, in
