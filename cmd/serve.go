@@ -45,6 +45,7 @@ type serveOptions struct {
 	MaxConns     int
 	BehaveLike   string
 	Test         serveTestOptions
+	DebugPage    string
 
 	// ready, if set, is called once the server accepts connections (tests).
 	ready func(addr string)
@@ -104,6 +105,7 @@ Plain http is only allowed on a loopback address; elsewhere use --tls-cert/--tls
 	f.StringVar(&opts.LogFormat, "log-format", "text", "request log format on stderr: text, json or none")
 	f.StringVar(&opts.BehaveLike, "behave-like", "", "behave like another server: "+strings.Join(testserver.ProfileNames(), ", ")+" (default strict)")
 	addServeTestFlags(f, &opts.Test)
+	f.StringVar(&opts.DebugPage, "debug-page", "", debugPageUsage)
 	f.IntVar(&opts.MaxConns, "max-conns", 0, fmt.Sprintf("most connections open at once; idle ones are closed to make room (default %d)", testserver.DefaultMaxConns))
 	return c
 }
@@ -241,6 +243,9 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 			return usageErrorf("listening on all interfaces (%s): say how clients reach the server with --issuer https://HOST:PORT or issuer: in the config", opts.Addr)
 		}
 		cfg.Issuer = scheme + "://" + a.String()
+	}
+	if err := applyDebugPage(opts.IO, opts.DebugPage, &cfg, loopbackHost(host)); err != nil {
+		return err
 	}
 	// The request log is buffered (one write per burst, not per request) and flushed often.
 	logw := newFlushWriter(opts.IO.ErrOut, 200*time.Millisecond)

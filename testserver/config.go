@@ -114,6 +114,9 @@ type Config struct {
 	// key's algorithm; exp, nbf and iat are checked against Now with a minute of leeway.
 	SoftwareStatementIssuers map[string]string `yaml:"software_statement_issuers"`
 
+	// DebugPage configures the debugger page at I/debug (see DebugPage).
+	DebugPage DebugPage `yaml:"debug_page"`
+
 	// MaxConns caps the connections Serve keeps open at once; 0 means DefaultMaxConns.
 	// Idle keep-alive connections are closed after a few seconds; at the cap an idle one,
 	// or one without a complete request for a second, is closed to make room.

@@ -168,6 +168,9 @@ trusted, so the error is shown here (RFC 6749 §4.1.2.1).</p>
 // writeErrorPage shows a protocol error to the person in the browser.
 func (s *Server) writeErrorPage(w http.ResponseWriter, r *http.Request, err error) {
 	pe := s.protocolError(r, err)
+	if n := errorNote(r); n != nil {
+		n.err = pe // for the debugger's exchange log
+	}
 	h := w.Header()
 	if pe.Status == http.StatusServiceUnavailable {
 		h.Set("Retry-After", retryAfter)

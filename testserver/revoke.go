@@ -41,14 +41,22 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 			// making the request; if not, the request is refused.
 			return badRequest("unauthorized_client", "the token was issued to another client: revoke it with the client it was issued to")
 		}
-		if row.Kind == kindRefresh {
-			// RFC 7009 §2.1: revoking a refresh token SHOULD also invalidate the access
-			// tokens of the same grant.
-			return revokeGrant(tx, row.GrantID)
-		}
-		_, err = tx.revokeToken(h)
-		return err
+		return revokeStored(tx, h)
 	})
+}
+
+// revokeStored revokes the token stored under h. RFC 7009 §2.1: revoking a refresh token
+// SHOULD also invalidate the access tokens of the same grant.
+func revokeStored(tx txn, h []byte) error {
+	row, err := tx.token(h)
+	if err != nil || row == nil {
+		return err
+	}
+	if row.Kind == kindRefresh {
+		return revokeGrant(tx, row.GrantID)
+	}
+	_, err = tx.revokeToken(h)
+	return err
 }
 
 // introspect is RFC 7662 token introspection. Any authenticated client may introspect

@@ -41,6 +41,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if limit == 0 {
 		limit = DefaultMaxConns
 	}
+	s.debug.listening(ln.Addr())
 	lim := newConnLimiter(ln, limit)
 	hs := &http.Server{
 		ConnState:         lim.track,

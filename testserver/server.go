@@ -73,6 +73,7 @@ type Server struct {
 	cache     *cache[*client]
 	tokCache  *cache[*tokenRow] // reusable initial access tokens from client credentials
 	mux       http.Handler
+	debug     *debugger // the debugger page and its exchange log; nil when off
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -215,7 +216,8 @@ func (s *Server) init(ctx context.Context) error {
 		return err
 	}
 	s.buildDiscovery()
-	s.mux = s.routes()
+	s.debug = newDebugger(s)
+	s.mux = s.debug.wrap(s.routes())
 	return nil
 }
 

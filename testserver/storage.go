@@ -56,6 +56,8 @@ type txn interface {
 	revokeGrant(grantID []byte) error
 
 	putSession(hash []byte, s *sessionRow) error
+	// deleteSession ends an SSO session.
+	deleteSession(hash []byte) error
 
 	// putDevice stores a new device authorization; errDuplicate if its user code is taken.
 	putDevice(d *deviceRow) error

@@ -437,6 +437,11 @@ func (t *sqlTxn) putSession(hash []byte, s *sessionRow) error {
 	return err
 }
 
+func (t *sqlTxn) deleteSession(hash []byte) error {
+	_, err := t.exec(`DELETE FROM sessions WHERE hash = ?`, hash)
+	return err
+}
+
 func (t *sqlTxn) putDevice(d *deviceRow) error {
 	_, err := t.exec(`INSERT INTO devices (hash, user_code, client_id, scope, expires_at, interval) VALUES (?,?,?,?,?,?)`,
 		d.hash, d.userCodeHash, d.clientID, d.scope, d.expiresAt, d.interval)
