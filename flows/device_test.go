@@ -158,7 +158,7 @@ func TestDeviceFlow(t *testing.T) {
 					cancel()
 				}
 			}
-			status := &syncBuffer{}
+			status := &flowstest.Buffer{}
 			f := tc.flow
 			if f.ClientID == "" {
 				f.ClientID = testserver.DefaultNativeClient

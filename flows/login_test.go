@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,24 +18,6 @@ import (
 	"github.com/dcrctl/dcrctl/flows/flowstest"
 	"github.com/dcrctl/dcrctl/testserver"
 )
-
-// syncBuffer is a Status writer that tests may read while the flow runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // recorder wraps an opener and remembers the URLs it was asked to open.
 type recorder struct {
@@ -131,7 +112,7 @@ func TestBrowserLoginSSO(t *testing.T) {
 	} {
 		t.Run(st.name, func(t *testing.T) {
 			rec := &recorder{open: br.Open}
-			status := &syncBuffer{}
+			status := &flowstest.Buffer{}
 			tok, err := BrowserLogin{
 				Issuer: issuer, ClientID: testserver.DefaultNativeClient, ForceLogin: st.force,
 				OpenURL: rec.Open, Status: status, Timeout: 30 * time.Second, Now: clock,
@@ -411,7 +392,7 @@ func TestBrowserLoginNoBrowser(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			br := flowstest.New(testserver.DefaultUser, testserver.DefaultUserPassword)
-			status := &syncBuffer{}
+			status := &flowstest.Buffer{}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			// The "user" reads the URL from the terminal and opens it.

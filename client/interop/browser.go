@@ -4,22 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
-	"regexp"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/dcrctl/dcrctl/flows/flowstest"
 )
 
-// Browser is a scripted HTTP browser for the provider's pages: it keeps cookies (so a
-// second login is silent, thanks to the SSO session), follows redirects, and submits the
-// provider's login, device and confirmation forms. It never runs scripts.
+// Browser drives node-oidc-provider's pages with the one scripted browser of this module,
+// flowstest.Browser: it keeps cookies (so a second login is silent, thanks to the SSO
+// session), follows redirects, and submits the provider's login, device and confirmation
+// forms. It never runs scripts.
 type Browser struct {
-	// HTTPClient has a cookie jar; its redirects are followed (at most 20 per navigation).
+	// HTTPClient is the browser's client, cookie jar included.
 	HTTPClient *http.Client
 	// Login and Password are typed into the login form. node-oidc-provider's development
 	// login accepts any login and any non-empty password.
@@ -28,9 +26,8 @@ type Browser struct {
 	// verification_uri_complete).
 	UserCode string
 
-	host string // the provider's host:port: forms are submitted only there
-
-	submitted []string // paths of the forms submitted, in order
+	host string // the provider's host:port
+	b    *flowstest.Browser
 
 	mu      sync.Mutex
 	done    chan struct{}
@@ -40,97 +37,34 @@ type Browser struct {
 
 // NewBrowser returns a Browser with an empty cookie jar that signs in as user.
 func (p *OIDCProvider) NewBrowser(user string) *Browser {
-	jar, _ := cookiejar.New(nil)
 	u, _ := url.Parse(p.Issuer)
-	return &Browser{
-		HTTPClient: &http.Client{Jar: jar, Timeout: 30 * time.Second},
-		Login:      user,
-		Password:   "any-password",
-		host:       u.Host,
-	}
-}
-
-var (
-	formRe   = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
-	inputRe  = regexp.MustCompile(`(?is)<input\b([^>]*)>`)
-	attrRe   = regexp.MustCompile(`(?is)([a-z_:-]+)\s*=\s*"([^"]*)"`)
-	maxSteps = 8
-)
-
-func attrs(s string) map[string]string {
-	m := map[string]string{}
-	for _, a := range attrRe.FindAllStringSubmatch(s, -1) {
-		m[strings.ToLower(a[1])] = html.UnescapeString(a[2])
-	}
-	return m
+	fb := flowstest.New(user, "any-password")
+	return &Browser{HTTPClient: fb.Client(), Login: user, Password: "any-password", host: u.Host, b: fb}
 }
 
 // Open navigates to u and submits the provider's forms until it reaches a page without one
-// (the client's redirect URI, or a final page). It returns the URL of that last page.
+// (the client's redirect URI, or a final page). It returns the URL of that last page; an
+// error status on one of the provider's own pages is an error.
 func (b *Browser) Open(ctx context.Context, u string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	b.b.Username, b.b.Password, b.b.UserCode = b.Login, b.Password, b.UserCode
+	v, err := b.b.OpenContext(ctx, u)
 	if err != nil {
-		return "", err
+		return v.FinalURL, fmt.Errorf("browser: %w", err)
 	}
-	for step := 0; ; step++ {
-		resp, err := b.HTTPClient.Do(req)
-		if err != nil {
-			return "", fmt.Errorf("browser: %w", err)
-		}
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		resp.Body.Close()
-		at := resp.Request.URL
-		if at.Host != b.host || !strings.Contains(resp.Header.Get("Content-Type"), "html") {
-			return at.String(), nil
-		}
-		form := formRe.FindStringSubmatch(string(body))
-		if form == nil || !strings.EqualFold(attrs(form[1])["method"], "post") {
-			if resp.StatusCode >= 400 {
-				return at.String(), fmt.Errorf("browser: %s answered %s", at, resp.Status)
-			}
-			return at.String(), nil
-		}
-		if step >= maxSteps {
-			return at.String(), errors.New("browser: too many forms in a row")
-		}
-		fa := attrs(form[1])
-		action, err := at.Parse(fa["action"])
-		if err != nil {
-			return "", fmt.Errorf("browser: form action: %w", err)
-		}
-		values := url.Values{}
-		for _, in := range inputRe.FindAllStringSubmatch(form[2], -1) {
-			a := attrs(in[1])
-			name := a["name"]
-			switch {
-			case name == "":
-			case name == "login":
-				values.Set(name, b.Login)
-			case name == "password":
-				values.Set(name, b.Password)
-			case name == "user_code" && a["value"] == "":
-				values.Set(name, b.UserCode)
-			default:
-				values.Set(name, a["value"])
-			}
-		}
-		req, err = http.NewRequestWithContext(ctx, http.MethodPost, action.String(), strings.NewReader(values.Encode()))
-		if err != nil {
-			return "", err
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		b.mu.Lock()
-		b.submitted = append(b.submitted, action.Path)
-		b.mu.Unlock()
+	if at, perr := url.Parse(v.FinalURL); perr == nil && at.Host == b.host && v.Status >= 400 {
+		return v.FinalURL, fmt.Errorf("browser: %s answered %d", v.FinalURL, v.Status)
 	}
+	return v.FinalURL, nil
 }
 
 // Submitted returns the paths of the forms submitted so far, in order: a silent SSO login
 // adds none.
 func (b *Browser) Submitted() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.submitted...)
+	var paths []string
+	for _, v := range b.b.Visits() {
+		paths = append(paths, v.Submitted...)
+	}
+	return paths
 }
 
 // OpenURL starts Open in the background and returns at once, so it can stand in for the

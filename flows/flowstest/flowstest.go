@@ -10,6 +10,8 @@
 package flowstest
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"html"
@@ -18,6 +20,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +37,9 @@ type Browser struct {
 	// Tamper, when set, may change the URL of every redirect before it is followed — to forge
 	// a state, or swap the code for an error, on the way back to the application.
 	Tamper func(u *url.URL)
+	// UserCode is typed into an empty user_code field (a device page reached without
+	// verification_uri_complete, RFC 8628 §3.3).
+	UserCode string
 
 	client *http.Client
 
@@ -50,6 +56,7 @@ type Visit struct {
 	FinalURL   string   // where it ended
 	Status     int      // the final page's HTTP status
 	Body       string   // the final page's body (at most 64 KiB)
+	Submitted  []string // the paths of the forms submitted, in order
 	Err        error    // a transport error, or too many forms
 }
 
@@ -74,14 +81,20 @@ func New(username, password string) *Browser {
 }
 
 // maxForms bounds the forms submitted in one Open.
-const maxForms = 5
+const maxForms = 8
 
 // Open loads u like a browser: following redirects and submitting forms until a page without
 // a form (or the redirect URI's page) is reached. It matches flows.BrowserLogin.OpenURL; the
 // Visit is recorded for Visits and Last, and its Err is returned.
 func (b *Browser) Open(u string) error {
+	_, err := b.OpenContext(context.Background(), u)
+	return err
+}
+
+// OpenContext is Open with a context, returning the Visit too.
+func (b *Browser) OpenContext(ctx context.Context, u string) (Visit, error) {
 	v := Visit{URL: u}
-	req, err := http.NewRequest(http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err == nil {
 		err = b.load(&v, req)
 	}
@@ -89,10 +102,11 @@ func (b *Browser) Open(u string) error {
 	b.mu.Lock()
 	b.visits = append(b.visits, v)
 	b.mu.Unlock()
-	return err
+	return v, err
 }
 
 func (b *Browser) load(v *Visit, req *http.Request) error {
+	ctx := req.Context()
 	for {
 		resp, err := b.client.Do(req)
 		if err != nil {
@@ -127,6 +141,8 @@ func (b *Browser) load(v *Visit, req *http.Request) error {
 		if err != nil {
 			return err
 		}
+		req = req.WithContext(ctx)
+		v.Submitted = append(v.Submitted, req.URL.Path)
 	}
 }
 
@@ -241,6 +257,9 @@ func valueOr(v, def string) string {
 
 // submit fills in the form and builds its request.
 func (b *Browser) submit(base *url.URL, f form) (*http.Request, error) {
+	if b.UserCode != "" && slices.Contains(f.text, "user_code") && f.fields.Get("user_code") == "" {
+		f.fields.Set("user_code", b.UserCode)
+	}
 	if f.password != "" {
 		f.fields.Set(f.password, b.Password)
 		for _, n := range f.text {
@@ -275,4 +294,32 @@ func (b *Browser) submit(base *url.URL, f form) (*http.Request, error) {
 	}
 	action.RawQuery = f.fields.Encode()
 	return http.NewRequest(http.MethodGet, action.String(), nil)
+}
+
+// Buffer is a bytes.Buffer safe for concurrent use: a status or log writer that a test reads
+// while the code under test still writes to it.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (s *Buffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *Buffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Reset empties the buffer.
+func (s *Buffer) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.Reset()
 }

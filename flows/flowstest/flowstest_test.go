@@ -72,3 +72,56 @@ func TestBrowserFillsAndSubmits(t *testing.T) {
 		t.Errorf("LoginPages %d, Visits %d", b.LoginPages(), len(b.Visits()))
 	}
 }
+
+// TestUserCodeAndSubmitted: an empty user_code field gets UserCode, and the Visit lists the
+// forms submitted.
+func TestUserCodeAndSubmitted(t *testing.T) {
+	var got url.Values
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		switch r.URL.Path {
+		case "/device":
+			fmt.Fprint(w, `<form method="post" action="/device/code"><input type="hidden" name="xsrf" value="x"><input type="text" name="user_code"></form>`)
+		case "/device/code":
+			r.ParseForm()
+			got = r.PostForm
+			fmt.Fprint(w, `<p>done</p>`)
+		}
+	}))
+	defer srv.Close()
+	b := New("u", "p")
+	b.UserCode = "ABCD-EFGH"
+	v, err := b.OpenContext(t.Context(), srv.URL+"/device")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Get("user_code") != "ABCD-EFGH" || got.Get("xsrf") != "x" {
+		t.Errorf("posted %v", got)
+	}
+	if fmt.Sprint(v.Submitted) != "[/device/code]" {
+		t.Errorf("Submitted = %v", v.Submitted)
+	}
+}
+
+// TestBuffer: concurrent writes and reads of a Buffer (run with -race).
+func TestBuffer(t *testing.T) {
+	var b Buffer
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 100 {
+			b.Write([]byte("x"))
+		}
+	}()
+	for range 100 {
+		_ = b.String()
+	}
+	<-done
+	if b.String() != strings.Repeat("x", 100) {
+		t.Errorf("got %q", b.String())
+	}
+	b.Reset()
+	if b.String() != "" {
+		t.Error("Reset left data")
+	}
+}
