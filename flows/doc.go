@@ -12,8 +12,13 @@
 //   - [DeviceFlow]: the device authorization grant (RFC 8628) for machines without a browser.
 //
 // Endpoints come from the caller or from discovery of the issuer (RFC 8414, OpenID Connect
-// Discovery) through package client. Errors from the server are [*Error] values (RFC 6749
-// §4.1.2.1, §5.2; RFC 8628 §3.5) that name the likely fix; local failures are sentinel errors
+// Discovery) through package client's Resolve. A browser login may use any loopback redirect
+// URI registered for the client ([BrowserLogin.RedirectURI], [PickLoopbackRedirect]; RFC 8252
+// §7.3). Every ID token received is verified as OpenID Connect Core 1.0 §3.1.3.7 asks
+// (signature against the issuer's jwks_uri, iss, aud, exp, nonce; [ErrIDToken]). Requests go
+// through package client's HTTP policy: a token endpoint's redirect is never followed with
+// the request's body. Errors from the server are [*Error] values — package client's one
+// protocol error (RFC 6749 §4.1.2.1, §5.2; RFC 8628 §3.5) — that name the likely fix; local failures are sentinel errors
 // ([ErrStateMismatch], [ErrNoBrowser]) or [*TimeoutError]. Tokens are returned as [*Token] and
 // never written to disk by this package; their String and GoString methods redact secrets.
 package flows
