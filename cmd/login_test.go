@@ -55,9 +55,7 @@ func TestUserAuthenticatedRegistrationThenSilentLogin(t *testing.T) {
 		{"forced login", true, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out.mu.Lock()
-			out.b.Reset()
-			out.mu.Unlock()
+			out.Reset()
 			err := loginRun(ctx, &loginOptions{manageOptions: manageOptions{G: g, Name: "app", Store: mem},
 				Browser: true, ForceLogin: tc.force, OpenURL: open})
 			if err != nil {
@@ -96,9 +94,7 @@ func TestLoginAnyLoopbackRedirect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out.mu.Lock()
-	out.b.Reset()
-	out.mu.Unlock()
+	out.Reset()
 	if err := loginRun(ctx, &loginOptions{manageOptions: manageOptions{G: g, Name: "native", Store: mem}, Browser: true, OpenURL: b.Open}); err != nil {
 		t.Fatalf("login: %v", err)
 	}

@@ -238,9 +238,7 @@ func TestGetPersistsRotationOrWritesRecovery(t *testing.T) {
 	first := fs.last()
 
 	// Second Put (a get) succeeds and stores the rotated credential.
-	out.mu.Lock()
-	out.b.Reset()
-	out.mu.Unlock()
+	out.Reset()
 	if err := getRun(ctx, &manageOptions{G: g, Name: "svc", Store: fs}); err != nil {
 		t.Fatal(err)
 	}
