@@ -92,7 +92,12 @@ func TestCLIInteropNodeOIDCProvider(t *testing.T) {
 	if _, ok := reg["client_id_issued_at"].(float64); !ok {
 		t.Errorf("client_id_issued_at %v is not a number", reg["client_id_issued_at"])
 	}
-	compareMaps(t, "register", reg, want)
+	// The member node-oidc-provider does not know is reported as ignored (dcrctl_changes).
+	changes, _ := reg["dcrctl_changes"].([]any)
+	if len(changes) != 1 || changes[0].(map[string]any)["member"] != "x_unknown_to_server" || changes[0].(map[string]any)["kind"] != "ignored" {
+		t.Errorf("register: dcrctl_changes = %v, want x_unknown_to_server ignored", reg["dcrctl_changes"])
+	}
+	compareMaps(t, "register", reg, withMember(want, "dcrctl_changes", reg["dcrctl_changes"]))
 
 	compareMaps(t, "get", run("get", "interop", "-o", "json"), want)
 
@@ -105,7 +110,7 @@ func TestCLIInteropNodeOIDCProvider(t *testing.T) {
 	wantUp["client_name"] = "renamed"
 	wantUp["x_dcrctl_note"] = "v2"
 	delete(wantUp, "contacts")
-	compareMaps(t, "update", upd, wantUp)
+	compareMaps(t, "update", upd, withMember(wantUp, "dcrctl_changes", []any{}))
 
 	// The old token is dead; the stored one works.
 	old := &client.Registration{ClientID: first.ClientID, RegistrationAccessToken: first.RegistrationAccessToken, RegistrationClientURI: first.RegistrationClientURI}
@@ -149,4 +154,11 @@ func compareMaps(t *testing.T, what string, got, want map[string]any) {
 			t.Errorf("%s: unexpected member %s = %v", what, k, g)
 		}
 	}
+}
+
+// withMember returns a copy of m with k set to v.
+func withMember(m map[string]any, k string, v any) map[string]any {
+	c := maps(m)
+	c[k] = v
+	return c
 }
