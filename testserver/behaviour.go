@@ -53,6 +53,9 @@ type Behaviour struct {
 	ResponseExtras map[string]any `yaml:"response_extras"`
 	// DiscoveryRegistrationEndpoint shows registration_endpoint in discovery.
 	DiscoveryRegistrationEndpoint bool `yaml:"discovery_registration_endpoint"`
+	// DiscoveryHide lists members left out of both discovery documents (the endpoints they
+	// name are still served).
+	DiscoveryHide []string `yaml:"discovery_hide"`
 	// IssuerTrailingSlash makes the issuer in discovery, ID tokens and introspection end
 	// with "/" (endpoint URLs do not get a double slash).
 	IssuerTrailingSlash bool `yaml:"issuer_trailing_slash"`
@@ -209,6 +212,8 @@ func Profiles() []Profile {
 			b.LoopbackAnyPort = false
 			b.AuthMethods = []string{"client_secret_post", "none"}
 			b.CORS = true
+			b.DiscoveryHide = []string{"jwks_uri", "userinfo_endpoint", "introspection_endpoint", "device_authorization_endpoint",
+				"subject_types_supported", "id_token_signing_alg_values_supported", "claims_supported"}
 		}),
 		Sources: map[string]string{
 			"registration":          "modelcontextprotocol/typescript-sdk src/server/auth/handlers/register.ts (open registration, no token)",
@@ -217,6 +222,7 @@ func Profiles() []Profile {
 			"loopback_any_port":     "PrefectHQ/fastmcp#3588, #3598 (exact redirect matching breaks random loopback ports)",
 			"auth_methods":          "modelcontextprotocol/typescript-sdk src/server/auth/router.ts (token_endpoint_auth_methods_supported [client_secret_post]; register.ts issues none clients)",
 			"cors":                  "modelcontextprotocol/typescript-sdk src/server/auth/handlers/*.ts (cors() on register and token, for MCP Inspector)",
+			"discovery_hide":        "modelcontextprotocol/typescript-sdk src/server/auth/router.ts (the metadata has no jwks_uri, userinfo, introspection or device endpoint, nor OpenID members)",
 		},
 	}, {
 		Name:        "oidc-provider",
@@ -289,7 +295,7 @@ func resolveBehaviour(cfg Config) (Behaviour, error) {
 	}
 	if cfg.Behaviour != nil {
 		b = *cfg.Behaviour
-		b.GetOmits, b.AuthMethods = slices.Clone(b.GetOmits), slices.Clone(b.AuthMethods)
+		b.GetOmits, b.AuthMethods, b.DiscoveryHide = slices.Clone(b.GetOmits), slices.Clone(b.AuthMethods), slices.Clone(b.DiscoveryHide)
 	}
 	if cfg.RotateRegistrationToken != "" {
 		b.RotateRegistrationToken = cfg.RotateRegistrationToken
@@ -350,6 +356,11 @@ func (b *Behaviour) check() error {
 	for _, m := range b.AuthMethods {
 		if !slices.Contains(supportedAuthMethods, m) {
 			return fmt.Errorf("behaviour: auth_methods: %q is not one of %s", m, strings.Join(supportedAuthMethods, ", "))
+		}
+	}
+	for _, k := range b.DiscoveryHide {
+		if k == "issuer" {
+			return fmt.Errorf("behaviour: discovery_hide: issuer is REQUIRED (RFC 8414 §2) and cannot be hidden")
 		}
 	}
 	if _, err := json.Marshal(b.ResponseExtras); err != nil {

@@ -205,6 +205,23 @@ var switchChecks = map[string]func(t *testing.T, profile string, b Behaviour){
 			want(t, "registration_endpoint", v, any(p.url(b.RegistrationPath)))
 		}
 	},
+	"discovery_hide": func(t *testing.T, name string, b Behaviour) {
+		p := startProfile(t, name, nil)
+		all := startProfile(t, name, map[string]any{"discovery_hide": []string{}}).discovery()
+		got := p.discovery()
+		var hidden []string
+		for k := range all {
+			if _, ok := got[k]; !ok && k != "registration_endpoint" {
+				hidden = append(hidden, k)
+			}
+		}
+		slices.Sort(hidden)
+		exp := slices.Sorted(slices.Values(b.DiscoveryHide))
+		if exp == nil {
+			exp = []string(nil)
+		}
+		want(t, "members hidden from discovery", hidden, exp)
+	},
 	"issuer_trailing_slash": func(t *testing.T, name string, b Behaviour) {
 		p := startProfile(t, name, nil)
 		want(t, "issuer ends with /", strings.HasSuffix(str(p.discovery()["issuer"]), "/"), b.IssuerTrailingSlash)

@@ -38,6 +38,9 @@ func (s *Server) buildDiscovery() {
 		// Checklist 2: advertised only while registration is enabled.
 		md["registration_endpoint"] = s.registerURL()
 	}
+	for _, k := range s.beh.DiscoveryHide {
+		delete(md, k)
+	}
 	s.discovery, _ = json.Marshal(md)
 }
 

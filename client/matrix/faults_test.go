@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -161,7 +162,12 @@ func TestLoginMatrix(t *testing.T) {
 			p := startPeer(t, prof.Name, nil)
 			ctx := context.Background()
 			br := flowstest.New(testserver.DefaultUser, testserver.DefaultUserPassword)
-			l := flows.BrowserLogin{Issuer: p.md.Issuer, ClientID: testserver.DefaultNativeClient, Scopes: []string{"openid"},
+			scopes := []string{"openid"}
+			if slices.Contains(p.b.DiscoveryHide, "jwks_uri") {
+				// Not an OpenID provider (no jwks_uri to check an ID token with): no openid.
+				scopes = []string{"profile"}
+			}
+			l := flows.BrowserLogin{Issuer: p.md.Issuer, ClientID: testserver.DefaultNativeClient, Scopes: scopes,
 				OpenURL: br.Open, Timeout: 20 * time.Second}
 			if !p.b.LoopbackAnyPort {
 				l.Timeout = 2 * time.Second // the refusal is shown in the browser, not sent back
