@@ -3,6 +3,7 @@ package testserver
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -393,8 +394,16 @@ func (b *Behaviour) shapeResponse(out map[string]json.RawMessage, read bool) {
 	}
 }
 
-// Behaviour returns the effective switches of the server.
-func (s *Server) Behaviour() Behaviour { return s.beh }
+// Behaviour returns the effective switches of the server (a copy: changing it changes
+// nothing).
+func (s *Server) Behaviour() Behaviour {
+	b := s.beh
+	b.GetOmits, b.AuthMethods, b.DiscoveryHide = slices.Clone(b.GetOmits), slices.Clone(b.AuthMethods), slices.Clone(b.DiscoveryHide)
+	if b.ResponseExtras != nil {
+		b.ResponseExtras = maps.Clone(b.ResponseExtras)
+	}
+	return b
+}
 
 // iss is the issuer identifier as the server states it (discovery, ID tokens, introspection,
 // the RFC 9207 iss parameter): with a trailing slash if the behaviour says so.
