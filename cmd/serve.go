@@ -126,6 +126,7 @@ type readyInfo struct {
 	DB           string            `json:"db"`
 	TLSCAFile    string            `json:"tls_ca_file,omitempty"`
 	Control      *readyControl     `json:"control,omitempty"`
+	BehaveLike   string            `json:"behave_like,omitempty"` // a profile other than strict
 }
 
 type readyClient struct {
@@ -269,6 +270,9 @@ func serveRun(ctx context.Context, opts *serveOptions) error {
 		return err
 	}
 	info := buildReadyInfo(srv, cfg.DBPath, caFile)
+	if cfg.BehaveLike != "" && cfg.BehaveLike != testserver.DefaultProfile {
+		info.BehaveLike = cfg.BehaveLike
+	}
 	if info.Control = control; control != nil {
 		control.URL = srv.Issuer() + "/_control"
 	}
@@ -365,6 +369,9 @@ func printReady(w io.Writer, info readyInfo) {
 	fmt.Fprintf(w, "  device        %s\n", info.Endpoints["device_authorization_endpoint"])
 	fmt.Fprintf(w, "  database      %s\n", info.DB)
 	printControl(w, info.Control)
+	if info.BehaveLike != "" {
+		fmt.Fprintf(w, "  behaves like  %s (see the README, Behaviour profiles)\n", info.BehaveLike)
+	}
 	if info.TLSCAFile != "" {
 		fmt.Fprintf(w, "  certificate   %s (self-signed; trust it in your client)\n", info.TLSCAFile)
 	}

@@ -34,6 +34,9 @@ func TestServeControl(t *testing.T) {
 	if got := []int{post("/clock/advance", tok), post("/clock/advance", ""), post("/reset", "wrong")}; got[0] != 200 || got[1] != 401 || got[2] != 401 {
 		t.Errorf("control statuses %v, want [200 401 401]", got)
 	}
+	if info["behave_like"] != "keycloak" {
+		t.Errorf("behave_like in the ready line: %v", info["behave_like"])
+	}
 	eps, _ := info["endpoints"].(map[string]any)
 	if reg := str(eps["registration_endpoint"]); !strings.HasSuffix(reg, "/realms/dcrctl/clients-registrations/openid-connect") {
 		t.Errorf("keycloak registration endpoint: %q", reg)
