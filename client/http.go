@@ -1,6 +1,8 @@
 package client
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -22,6 +24,9 @@ type HTTPOptions struct {
 	// WrapTransport, when set, wraps the default Transport, for example in a
 	// [TraceTransport]. Only the Transport is replaced: timeouts and the redirect policy stay.
 	WrapTransport func(http.RoundTripper) http.RoundTripper
+	// RootCAs, when set, replaces the system's certificate pool for TLS verification (build
+	// it from x509.SystemCertPool to add to the system roots). Verification stays on.
+	RootCAs *x509.CertPool
 }
 
 var defaultTransport = sync.OnceValue(func() *http.Transport {
@@ -37,6 +42,11 @@ var defaultTransport = sync.OnceValue(func() *http.Transport {
 // [CheckRedirect]. Each call returns a new *http.Client sharing one connection pool.
 func NewHTTPClient(o HTTPOptions) *http.Client {
 	var rt http.RoundTripper = defaultTransport()
+	if o.RootCAs != nil {
+		t := defaultTransport().Clone()
+		t.TLSClientConfig = &tls.Config{RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12}
+		rt = t
+	}
 	if o.WrapTransport != nil {
 		rt = o.WrapTransport(rt)
 	}

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -126,7 +125,7 @@ func discoverRun(ctx context.Context, opts *discoverOptions) error {
 	res := discoverResult{Issuer: md.Issuer, Registration: caps, Metadata: md}
 	return writeData(g.IO.Out, g.Output, res, func(w io.Writer) error {
 		if g.Output == "env" {
-			return writeDiscoverEnv(w, res)
+			return writeDiscoverEnv(w, g.EnvPrefix, res)
 		}
 		return writeDiscoverTable(w, res)
 	})
@@ -210,18 +209,11 @@ func writeDiscoverTable(w io.Writer, r discoverResult) error {
 	return err
 }
 
-func writeDiscoverEnv(w io.Writer, r discoverResult) error {
-	for _, kv := range [][2]string{
-		{"DCRCTL_ISSUER", r.Issuer},
-		{"DCRCTL_REGISTRATION_ENDPOINT", r.Registration.Endpoint},
-		{"DCRCTL_REGISTRATION_MODE", r.Registration.Mode},
-		{"DCRCTL_TOKEN_ENDPOINT", r.Metadata.TokenEndpoint},
-	} {
-		if kv[1] != "" {
-			if _, err := fmt.Fprintf(w, "%s=%s\n", kv[0], shellQuote(kv[1])); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+func writeDiscoverEnv(w io.Writer, prefix string, r discoverResult) error {
+	return writeEnv(w, prefix, []envVar{
+		{"ISSUER", r.Issuer},
+		{"REGISTRATION_ENDPOINT", r.Registration.Endpoint},
+		{"REGISTRATION_MODE", r.Registration.Mode},
+		{"TOKEN_ENDPOINT", r.Metadata.TokenEndpoint},
+	})
 }

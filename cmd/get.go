@@ -35,7 +35,7 @@ func getRun(ctx context.Context, opts *manageOptions) error {
 	if res == nil || isStoreError(err) {
 		return err
 	}
-	if werr := writeRegistration(opts.G.IO.Out, opts.G.Output, opts.view(res.Credential, res.Registration)); werr != nil {
+	if werr := writeRegistration(opts.G.IO.Out, opts.G.Output, opts.G.EnvPrefix, opts.view(res.Credential, res.Registration)); werr != nil {
 		return werr
 	}
 	return err

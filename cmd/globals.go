@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -59,7 +60,8 @@ type settings struct {
 	done             bool
 	ConfigDir        string // dcrctl's configuration directory (index, config.yaml, recovery)
 	Profile          Profile
-	KeystoreExplicit bool // --keystore, DCRCTL_KEYSTORE or the profile named one
+	KeystoreExplicit bool           // --keystore, DCRCTL_KEYSTORE or the profile named one
+	RootCAs          *x509.CertPool // --ca-file's certificates plus the system roots; nil: system roots
 }
 
 // configDir returns dcrctl's configuration directory: $DCRCTL_CONFIG_DIR, else
@@ -141,7 +143,30 @@ func (g *GlobalOptions) setup() error {
 	default:
 		return usageErrorf("profile %q: flow %q: use client-credentials, login, device or token", name, p.Flow)
 	}
+	if err := g.checkInputs(); err != nil {
+		return err
+	}
 	g.settings.done = true
+	return nil
+}
+
+// checkInputs refuses, before anything is sent or stored, global inputs that cannot work:
+// an issuer without a scheme, an unreadable --ca-file, an --env-prefix that would set
+// dcrctl's own inputs.
+func (g *GlobalOptions) checkInputs() error {
+	if g.Issuer != "" && !strings.Contains(g.Issuer, "://") {
+		return usageErrorf("issuer %q has no scheme: use https://%s (or http://%s for a server on this machine)", g.Issuer, g.Issuer, g.Issuer)
+	}
+	if g.CAFile != "" {
+		pool, err := loadCAFile(g.CAFile)
+		if err != nil {
+			return err
+		}
+		g.settings.RootCAs = pool
+	}
+	if g.EnvPrefix != "" {
+		return checkEnvPrefix(g.EnvPrefix)
+	}
 	return nil
 }
 
@@ -246,13 +271,34 @@ func (g *GlobalOptions) recoveryDir() string { return filepath.Join(g.settings.C
 // httpClient is the HTTP client for every request: nil (the packages' defaults) unless
 // --verbose asks for the redacted trace, which wraps only the Transport of package client's
 // default client, so the redirect policy and timeouts stay the same.
+// --ca-file adds trusted certificates; TLS verification itself is never turned off here.
 func (g *GlobalOptions) httpClient() *http.Client {
-	if !g.Verbose {
+	if !g.Verbose && g.settings.RootCAs == nil {
 		return nil
 	}
-	return client.NewHTTPClient(client.HTTPOptions{WrapTransport: func(rt http.RoundTripper) http.RoundTripper {
-		return &client.TraceTransport{Base: rt, Out: g.IO.ErrOut}
-	}})
+	o := client.HTTPOptions{RootCAs: g.settings.RootCAs}
+	if g.Verbose {
+		o.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+			return &client.TraceTransport{Base: rt, Out: g.IO.ErrOut}
+		}
+	}
+	return client.NewHTTPClient(o)
+}
+
+// loadCAFile returns the system roots plus the PEM certificates of --ca-file.
+func loadCAFile(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageErrorf("--ca-file: %v: give a readable PEM file of CA certificates", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, usageErrorf("--ca-file %s holds no PEM certificate: give the CA certificate (-----BEGIN CERTIFICATE-----)", path)
+	}
+	return pool, nil
 }
 
 // sdk returns the registration client.

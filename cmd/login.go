@@ -84,7 +84,7 @@ func loginRun(ctx context.Context, opts *loginOptions) error {
 	if err != nil {
 		return err
 	}
-	return writeToken(g.IO.Out, g.Output, tok)
+	return writeToken(g.IO.Out, g.Output, g.EnvPrefix, tok)
 }
 
 // loginAs gets a token as the registered client: a browser login when it has redirect URIs

@@ -28,7 +28,7 @@ type registrationView struct {
 
 // writeRegistration prints v in the chosen format. Without Secrets, the client secret and
 // the registration access token are left out, and a table says how to see them.
-func writeRegistration(w io.Writer, format string, v registrationView) error {
+func writeRegistration(w io.Writer, format, envPrefix string, v registrationView) error {
 	reg := *v.Reg
 	if !v.Secrets {
 		reg = reg.WithoutSecrets()
@@ -37,7 +37,7 @@ func writeRegistration(w io.Writer, format string, v registrationView) error {
 	case "json", "yaml":
 		return writeRegistrationDoc(w, format, v, reg)
 	case "env":
-		return writeRegistrationEnv(w, v, reg)
+		return writeRegistrationEnv(w, envPrefix, v, reg)
 	}
 	return writeRegistrationTable(w, v, reg)
 }
@@ -78,21 +78,14 @@ func writeRegistrationDoc(w io.Writer, format string, v registrationView, reg cl
 	return err
 }
 
-// writeRegistrationEnv prints shell variable assignments.
-func writeRegistrationEnv(w io.Writer, v registrationView, reg client.Registration) error {
-	vars := [][2]string{{"DCRCTL_NAME", v.Name}, {"DCRCTL_ISSUER", v.Issuer}, {"DCRCTL_CLIENT_ID", reg.ClientID},
-		{"DCRCTL_REGISTRATION_CLIENT_URI", reg.RegistrationClientURI}}
+// writeRegistrationEnv prints shell variable assignments (envout.go).
+func writeRegistrationEnv(w io.Writer, prefix string, v registrationView, reg client.Registration) error {
+	vars := []envVar{{"NAME", v.Name}, {"ISSUER", v.Issuer}, {"CLIENT_ID", reg.ClientID},
+		{"REGISTRATION_CLIENT_URI", reg.RegistrationClientURI}}
 	if v.Secrets {
-		vars = append(vars, [2]string{"DCRCTL_CLIENT_SECRET", reg.ClientSecret}, [2]string{"DCRCTL_REGISTRATION_ACCESS_TOKEN", reg.RegistrationAccessToken})
+		vars = append(vars, envVar{"CLIENT_SECRET", reg.ClientSecret}, envVar{"REGISTRATION_ACCESS_TOKEN", reg.RegistrationAccessToken})
 	}
-	for _, kv := range vars {
-		if kv[1] != "" {
-			if _, err := fmt.Fprintf(w, "%s=%s\n", kv[0], shellQuote(kv[1])); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return writeEnv(w, prefix, vars)
 }
 
 // writeRegistrationTable prints the registration as aligned rows, secrets hidden unless asked.

@@ -117,7 +117,7 @@ func (opts *registerOptions) report(res *registrar.Result, st keystore.Store, er
 			return err
 		}
 		view.Keystore = "none (not stored)"
-		if werr := writeRegistration(g.IO.Out, g.Output, view); werr != nil {
+		if werr := writeRegistration(g.IO.Out, g.Output, g.EnvPrefix, view); werr != nil {
 			return err
 		}
 		return &adviceError{err: err, advice: "the credential is on standard output only: keep it safe now"}
@@ -127,7 +127,7 @@ func (opts *registerOptions) report(res *registrar.Result, st keystore.Store, er
 		fmt.Fprintf(g.IO.ErrOut, "registered client %s at %s; stored as %q (keystore %s)\n", res.Registration.ClientID, view.Issuer, view.Name, view.Keystore)
 	}
 	writeChanges(g.IO.ErrOut, res.Changes)
-	if werr := writeRegistration(g.IO.Out, g.Output, view); werr != nil {
+	if werr := writeRegistration(g.IO.Out, g.Output, g.EnvPrefix, view); werr != nil {
 		return werr
 	}
 	if err != nil && st != nil {

@@ -58,8 +58,10 @@ type GlobalOptions struct {
 	Verbose bool          // -v: a redacted HTTP trace on stderr
 	Timeout time.Duration // --timeout for the whole command; 0 = none
 
-	Profile  string // --profile, or DCRCTL_PROFILE: a named profile of the config file
-	Keystore string // --keystore, or DCRCTL_KEYSTORE, or the profile's: os, file or none
+	Profile   string // --profile, or DCRCTL_PROFILE: a named profile of the config file
+	Keystore  string // --keystore, or DCRCTL_KEYSTORE, or the profile's: os, file or none
+	EnvPrefix string // --env-prefix: the start of every name -o env prints (envout.go)
+	CAFile    string // --ca-file: PEM certificates trusted besides the system roots
 
 	// settings holds what the profile and the environment decided (see globals.go).
 	settings settings
@@ -79,7 +81,11 @@ func Main(build BuildInfo) int {
 func Run(ctx context.Context, ios *IOStreams, build BuildInfo, args []string) int {
 	root := NewRootCmd(ios, build)
 	root.SetArgs(args)
-	err := withAdvice(root.ExecuteContext(ctx))
+	err := root.ExecuteContext(ctx)
+	if _, _, ferr := root.Find(args); ferr != nil && err != nil {
+		err = &UsageError{Err: fmt.Errorf("%w (see 'dcrctl --help')", err)} // an unknown command
+	}
+	err = withAdvice(err)
 	if err != nil {
 		fmt.Fprintf(ios.ErrOut, "dcrctl: %s\n", err)
 	}
@@ -122,6 +128,8 @@ endpoint (RFC 7591), keeps their credentials in the OS keyring, manages them lat
 	pf.BoolVar(&ios.NoColor, "no-color", false, "disable colour (also NO_COLOR)")
 	pf.DurationVar(&g.Timeout, "timeout", 0, "time limit for the whole command, e.g. 30s (0 = none)")
 	pf.StringVar(&g.Profile, "profile", "", "named profile from the config file (env DCRCTL_PROFILE)")
+	pf.StringVar(&g.EnvPrefix, "env-prefix", defaultEnvPrefix, "-o env: the start of every variable name (never DCRCTL_, which dcrctl reads)")
+	pf.StringVar(&g.CAFile, "ca-file", "", "trust the PEM certificates in FILE besides the system roots (also SSL_CERT_FILE)")
 	pf.StringVar(&g.Keystore, "keystore", "", "where credentials are kept: os (the OS keyring, default), file (plaintext, insecure) or none (env DCRCTL_KEYSTORE)")
 
 	root.AddCommand(newVersionCmd(g))

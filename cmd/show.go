@@ -79,7 +79,7 @@ func showRun(ctx context.Context, opts *manageOptions) error {
 			reg.RegistrationAccessToken = "hidden"
 		}
 	}
-	return writeRegistration(opts.G.IO.Out, opts.G.Output, opts.view(cred, reg))
+	return writeRegistration(opts.G.IO.Out, opts.G.Output, opts.G.EnvPrefix, opts.view(cred, reg))
 }
 
 // notFound is the error for an unknown credential name.

@@ -18,9 +18,10 @@ func init() { subcommands = append(subcommands, newTokenCmd) }
 
 // tokenOptions are the inputs of dcrctl token.
 type tokenOptions struct {
-	IO     *IOStreams
-	Issuer string
-	Output string
+	IO        *IOStreams
+	Issuer    string
+	Output    string
+	EnvPrefix string // -o env: the start of the variable names
 
 	ClientCredentials bool
 	Login             bool
@@ -69,7 +70,7 @@ access_token, token_type, expires_in, scope, and refresh_token and id_token when
   dcrctl token --issuer https://idp.example --device --client-id dcrctl`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			opts.Issuer, opts.Output, opts.HTTPClient = g.Issuer, g.Output, g.httpClient()
+			opts.Issuer, opts.Output, opts.EnvPrefix, opts.HTTPClient = g.Issuer, g.Output, g.EnvPrefix, g.httpClient()
 			// A profile supplies what the flags do not: the client, its secret file, the flow.
 			p := g.settings.Profile
 			if opts.ClientID == "" {
@@ -187,11 +188,11 @@ func tokenRun(ctx context.Context, opts *tokenOptions) error {
 			fmt.Fprintf(status, "warning: the server granted scope %q, without %q: requests that need %q will be refused\n", tok.Scope, s, s)
 		}
 	}
-	return writeToken(opts.IO.Out, opts.Output, tok)
+	return writeToken(opts.IO.Out, opts.Output, opts.EnvPrefix, tok)
 }
 
 // writeToken prints the token in the chosen format: the bare access token by default.
-func writeToken(w io.Writer, format string, tok *flows.Token) error {
+func writeToken(w io.Writer, format, envPrefix string, tok *flows.Token) error {
 	out := tokenOutput{
 		AccessToken: tok.AccessToken, TokenType: tok.TokenType, ExpiresIn: tok.ExpiresIn,
 		Scope: tok.Scope, RefreshToken: tok.RefreshToken, IDToken: tok.IDToken,
@@ -206,15 +207,10 @@ func writeToken(w io.Writer, format string, tok *flows.Token) error {
 		}
 		return enc.Close()
 	case "env":
-		_, err := fmt.Fprintf(w, "DCRCTL_TOKEN=%s\n", shellQuote(tok.AccessToken))
-		return err
+		return writeEnv(w, envPrefix, []envVar{{"ACCESS_TOKEN", tok.AccessToken}, {"TOKEN_TYPE", tok.TokenType},
+			{"SCOPE", tok.Scope}, {"REFRESH_TOKEN", tok.RefreshToken}})
 	default:
 		_, err := fmt.Fprintln(w, tok.AccessToken)
 		return err
 	}
-}
-
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -122,8 +122,8 @@ func TestTokenClientCredentials(t *testing.T) {
 					t.Errorf("stdout %q: want the YAML object", got.Stdout)
 				}
 			case "ENV":
-				if !regexp.MustCompile(`^DCRCTL_TOKEN='[A-Za-z0-9_-]{20,}'\n$`).MatchString(got.Stdout) {
-					t.Errorf("stdout %q: want DCRCTL_TOKEN='…'", got.Stdout)
+				if !regexp.MustCompile(`^DCR_ACCESS_TOKEN='[A-Za-z0-9_-]{20,}'\nDCR_TOKEN_TYPE='Bearer'\nDCR_SCOPE='dcr'\n$`).MatchString(got.Stdout) {
+					t.Errorf("stdout %q: want DCR_ACCESS_TOKEN='…', DCR_TOKEN_TYPE, DCR_SCOPE", got.Stdout)
 				}
 			case "JSON":
 				var m map[string]any

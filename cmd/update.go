@@ -69,7 +69,7 @@ func updateRun(ctx context.Context, opts *updateOptions) error {
 	writeChanges(g.IO.ErrOut, res.Changes)
 	v := opts.view(res.Credential, res.Registration)
 	v.Changes = orEmpty(res.Changes)
-	if werr := writeRegistration(g.IO.Out, g.Output, v); werr != nil {
+	if werr := writeRegistration(g.IO.Out, g.Output, g.EnvPrefix, v); werr != nil {
 		return werr
 	}
 	return err
