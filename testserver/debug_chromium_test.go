@@ -221,6 +221,20 @@ func TestDebugPageChromium(t *testing.T) {
 	if r := e.form("/introspect", url.Values{"token": {noDCR}}, boot.ClientID, boot.ClientSecret); r.Body["active"] != false {
 		t.Errorf("introspection after the revoke button: %s", r.Raw)
 	}
+
+	// End the SSO session from the page: the next login shows the form again.
+	sessBtn := chromedp.CSS(`li.session button`)
+	if err := chromedp.Do(rctx, chromedp.Navigate(e.url("/debug")), chromedp.WaitVisible(sessBtn), chromedp.Click(sessBtn),
+		chromedp.WaitVisible(chromedp.CSS("#flash"))); err != nil {
+		t.Fatalf("ending the session from the page: %v", err)
+	}
+	if flash, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#flash"))); err != nil || flash != "ended the SSO session of demo" {
+		t.Errorf("after ending the session the page says %q (%v)", flash, err)
+	}
+	again := e.do(mustReq(t, http.MethodGet, e.url("/authorize?"+loginParams(inst.Body["client_id"].(string), "http://127.0.0.1/callback", "openid").Encode()), nil))
+	if again.Status != 200 || !strings.Contains(again.Raw, `id="login"`) {
+		t.Errorf("a login after the session was ended: %d, want the login form", again.Status)
+	}
 }
 
 func pageSource(t *testing.T, ctx context.Context) string {

@@ -221,3 +221,51 @@ func TestMaskSecret(t *testing.T) {
 		}
 	}
 }
+
+// A live-update stream neither outlives the server's write timeout nor holds up a graceful
+// shutdown.
+func TestDebugEventsEndOnShutdown(t *testing.T) {
+	e := start(t, nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.srv.Serve(ctx, ln) }()
+	res, err := http.Get("http://" + ln.Addr().String() + "/debug/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if ct := res.Header.Get("Content-Type"); res.StatusCode != 200 || ct != "text/event-stream" {
+		t.Fatalf("events: %d %s", res.StatusCode, ct)
+	}
+	// One exchange arrives as an event.
+	e.bootstrapToken("dcr")
+	buf := make([]byte, 4096)
+	var got strings.Builder
+	for !strings.Contains(got.String(), "event: exchange") {
+		n, err := res.Body.Read(buf)
+		got.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("stream ended before an event: %v\n%s", err, got.String())
+		}
+	}
+	if !strings.Contains(got.String(), `data-kind="token request (client_credentials)"`) {
+		t.Errorf("the event is not the token request:\n%s", got.String())
+	}
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(8 * time.Second):
+		t.Fatal("Serve did not return: the live stream holds up the shutdown")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("shutdown took %v with a live stream open", d)
+	}
+}

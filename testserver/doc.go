@@ -88,6 +88,16 @@
 // SQL are in store.go. JOSE (ID tokens, JWKS, software statements) is go-jose (jose.go).
 // Package servertest starts a Server under httptest for tests.
 //
+// # Debugger page
+//
+// I/debug (DebugPage) shows the clients, each client's timeline of protocol exchanges with
+// the HTTP status, the OAuth error and a plain-words explanation, live updates (server-sent
+// events at I/debug/events) and the SSO sessions and tokens with a revoke button (POST with
+// the CSRFCookie double-submit check, RFC 7009 semantics). The exchanges are kept in a bounded
+// in-memory ring (DefaultDebugExchanges), masked by the server's one secret-name rule
+// (secretnames.go) to the last four characters. Without DebugPage.Password it answers only on
+// loopback listeners and loopback Host names; with one, on any address after HTTP Basic.
+//
 // # Driving the login form
 //
 // A scripted HTTP "browser" (an http.Client with a cookie jar that does not follow
