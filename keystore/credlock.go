@@ -25,6 +25,7 @@ type Locker interface {
 var (
 	_ Locker = (*indexedStore)(nil)
 	_ Locker = (*Memory)(nil)
+	_ Locker = (*NameLocks)(nil)
 )
 
 // locksDir is the directory of the per-credential lock files, beside the index.
@@ -49,13 +50,15 @@ func (s *indexedStore) Lock(ctx context.Context, name string) (func(), error) {
 	return unlock, nil
 }
 
-// nameLocks is an in-process lock per name: a channel of capacity one per name.
-type nameLocks struct {
+// NameLocks is an in-process lock per credential name, a Locker for stores that have none of
+// their own (it binds only callers within this process). The zero value is ready to use.
+type NameLocks struct {
 	mu    sync.Mutex
 	locks map[string]chan struct{}
 }
 
-func (l *nameLocks) lock(ctx context.Context, name string) (func(), error) {
+// Lock takes the lock on name, waiting until it is free or ctx ends.
+func (l *NameLocks) Lock(ctx context.Context, name string) (func(), error) {
 	l.mu.Lock()
 	if l.locks == nil {
 		l.locks = map[string]chan struct{}{}

@@ -13,7 +13,7 @@ import (
 type Memory struct {
 	mu    sync.Mutex
 	creds map[string]Credential
-	locks nameLocks
+	locks NameLocks
 }
 
 var _ Store = (*Memory)(nil)
@@ -23,7 +23,7 @@ func NewMemory() *Memory { return &Memory{creds: map[string]Credential{}} }
 
 // Lock takes the in-process lock on the credential called name (see Locker).
 func (m *Memory) Lock(ctx context.Context, name string) (func(), error) {
-	return m.locks.lock(ctx, name)
+	return m.locks.Lock(ctx, name)
 }
 
 // Put stores a copy of c.

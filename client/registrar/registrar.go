@@ -2,7 +2,6 @@ package registrar
 
 import (
 	"context"
-	"sync"
 
 	"github.com/dcrctl/dcrctl/client"
 	"github.com/dcrctl/dcrctl/keystore"
@@ -22,7 +21,7 @@ type Registrar struct {
 	client *client.Client
 	store  keystore.Store
 	opts   Options
-	local  localLocks // used when the store is not a keystore.Locker
+	local  keystore.NameLocks // used when the store is not a keystore.Locker
 }
 
 // New returns a Registrar that talks to servers through c and keeps credentials in s.
@@ -58,34 +57,8 @@ func (r *Registrar) lock(ctx context.Context, name string) (func(), error) {
 	if l, ok := r.store.(keystore.Locker); ok {
 		return l.Lock(ctx, name)
 	}
-	return r.local.lock(ctx, name)
+	return r.local.Lock(ctx, name)
 }
 
 // recoveryDir returns where recovery files go.
 func (r *Registrar) recoveryDir() string { return r.opts.RecoveryDir }
-
-// localLocks is an in-process lock per name, for stores that are not a keystore.Locker.
-type localLocks struct {
-	mu    sync.Mutex
-	locks map[string]chan struct{}
-}
-
-func (l *localLocks) lock(ctx context.Context, name string) (func(), error) {
-	l.mu.Lock()
-	if l.locks == nil {
-		l.locks = map[string]chan struct{}{}
-	}
-	ch, ok := l.locks[name]
-	if !ok {
-		ch = make(chan struct{}, 1)
-		l.locks[name] = ch
-	}
-	l.mu.Unlock()
-	select {
-	case ch <- struct{}{}:
-		var once sync.Once
-		return func() { once.Do(func() { <-ch }) }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
