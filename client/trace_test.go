@@ -129,17 +129,23 @@ func FuzzTraceRedaction(f *testing.F) {
 		if !IsSecretMember(member) || len(secret) < 6 {
 			t.Skip()
 		}
-		jsonBody, _ := json.Marshal(map[string]any{member: secret, "client_name": "n", "nested": map[string]string{member: secret}})
-		formBody := url.Values{member: {secret}, "grant_type": {"x"}}.Encode()
+		// The same bodies with a one-character value in place of the secret: the secret's text
+		// may also occur in the member name or other fixed text, which the trace keeps, so
+		// the trace must hold it no more often than the trace of the stand-in body.
+		bodies := func(v string) [2]string {
+			j, _ := json.Marshal(map[string]any{member: v, "client_name": "n", "nested": map[string]string{member: v}})
+			return [2]string{string(j), url.Values{member: {v}, "grant_type": {"x"}}.Encode()}
+		}
+		withSecret, standIn := bodies(secret), bodies("~")
 		encJSON, _ := json.Marshal(secret)
 		forms := []string{strings.Trim(string(encJSON), `"`), url.QueryEscape(secret)}
-		for _, c := range []struct{ ct, body string }{{"application/json", string(jsonBody)}, {"application/x-www-form-urlencoded", formBody}} {
+		for i, ct := range []string{"application/json", "application/x-www-form-urlencoded"} {
 			var b, skeleton strings.Builder
-			writeBody(&b, "> ", c.ct, []byte(c.body))
-			writeBody(&skeleton, "> ", c.ct, []byte(strings.ReplaceAll(c.body, forms[0], "")))
+			writeBody(&b, "> ", ct, []byte(withSecret[i]))
+			writeBody(&skeleton, "> ", ct, []byte(standIn[i]))
 			for _, enc := range forms {
-				if enc != "" && strings.Contains(b.String(), enc) && !strings.Contains(skeleton.String(), enc) {
-					t.Fatalf("the %s secret shows in the trace of a %s body", member, c.ct)
+				if enc != "" && strings.Count(b.String(), enc) > strings.Count(skeleton.String(), enc) {
+					t.Fatalf("the %s secret shows in the trace of a %s body", member, ct)
 				}
 			}
 		}
