@@ -58,6 +58,8 @@ type discoverResult struct {
 	Issuer       string                 `json:"issuer"`
 	Registration registrationCaps       `json:"registration"`
 	Metadata     *client.ServerMetadata `json:"metadata"`
+	// Missing lists the endpoints the server does not advertise (and no flag gave).
+	Missing []string `json:"missing_endpoints"`
 }
 
 // registrationCaps describes dynamic client registration at the server.
@@ -82,11 +84,7 @@ type registrationCaps struct {
 
 func discoverRun(ctx context.Context, opts *discoverOptions) error {
 	g := opts.G
-	issuer, err := g.requireIssuer()
-	if err != nil {
-		return err
-	}
-	md, err := g.sdk().Discover(ctx, issuer)
+	md, err := g.serverMetadata(ctx)
 	if err != nil {
 		return err
 	}
@@ -117,12 +115,13 @@ func discoverRun(ctx context.Context, opts *discoverOptions) error {
 	switch {
 	case md.RegistrationEndpoint == "":
 		caps.Mode = "disabled"
+		caps.InitialTokenFlows = []string{} // no registration: no initial access token to get
 	case opts.NoProbe:
 		caps.Mode = "unknown"
 	default:
 		caps.Mode, caps.Probe = probeRegistration(ctx, g, md.RegistrationEndpoint)
 	}
-	res := discoverResult{Issuer: md.Issuer, Registration: caps, Metadata: md}
+	res := discoverResult{Issuer: md.Issuer, Registration: caps, Metadata: md, Missing: append([]string{}, md.MissingEndpoints()...)}
 	return writeData(g.IO.Out, g.Output, res, func(w io.Writer) error {
 		if g.Output == "env" {
 			return writeDiscoverEnv(w, g.EnvPrefix, res)
@@ -175,9 +174,12 @@ func writeDiscoverTable(w io.Writer, r discoverResult) error {
 	t := &table{}
 	t.row("issuer", r.Issuer)
 	t.row("registration endpoint", orNone(c.Endpoint))
+	if a := missingEndpointAdvice(r.Metadata); a != "" {
+		t.row("missing", a)
+	}
 	switch c.Mode {
 	case "disabled":
-		t.row("registration", "disabled: the server offers no dynamic registration")
+		t.row("registration", "disabled: the server advertises no registration endpoint (if it has one all the same, give it with --registration-endpoint)")
 	case "open":
 		t.row("registration", "open: no initial access token needed (dcrctl register without a token)")
 	case "protected":
@@ -187,7 +189,9 @@ func writeDiscoverTable(w io.Writer, r discoverResult) error {
 		t.row("registration", "unknown (not probed, or an unclear answer)")
 	}
 	t.row("probe", c.Probe)
-	t.row("initial token flows", strings.Join(c.InitialTokenFlows, ", "))
+	if c.Mode != "disabled" {
+		t.row("initial token flows", strings.Join(c.InitialTokenFlows, ", "))
+	}
 	if c.DCRScope {
 		t.row("scope dcr", "advertised (tokens with scope dcr are initial access tokens)")
 	} else {

@@ -47,6 +47,11 @@ type Profile struct {
 	ClientSecretFile string `yaml:"client_secret_file"` // where that client's secret is kept
 	Flow             string `yaml:"flow"`               // client-credentials, login, device or token
 	Keystore         string `yaml:"keystore"`           // os, file or none
+	// Explicit endpoints, for a server whose discovery lacks them (endpoints.go).
+	RegistrationEndpoint        string `yaml:"registration_endpoint"`
+	TokenEndpoint               string `yaml:"token_endpoint"`
+	AuthorizationEndpoint       string `yaml:"authorization_endpoint"`
+	DeviceAuthorizationEndpoint string `yaml:"device_authorization_endpoint"`
 }
 
 // configFile is the YAML config file.
@@ -185,7 +190,7 @@ func loadConfigFile(dir string) (configFile, string, error) {
 	dec := yaml.NewDecoder(io.LimitReader(f, 1<<20))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return cfg, path, usageErrorf("config file %s: %v: fix it (keys: default_profile, profiles.NAME.{issuer, client_id, client_secret_file, flow, keystore})", path, err)
+		return cfg, path, usageErrorf("config file %s: %v: fix it (keys: default_profile, profiles.NAME.{issuer, client_id, client_secret_file, flow, keystore, registration_endpoint, token_endpoint, authorization_endpoint, device_authorization_endpoint})", path, err)
 	}
 	return cfg, path, nil
 }

@@ -31,12 +31,12 @@ func registerRun(ctx context.Context, opts *registerOptions) error {
 	if err := r.Check(ctx, opts.Name); err != nil {
 		return err
 	}
-	meta, err := g.sdk().Discover(ctx, issuer)
+	meta, err := g.serverMetadata(ctx)
 	if err != nil {
 		return err
 	}
 	if meta.RegistrationEndpoint == "" {
-		return fmt.Errorf("%s advertises no registration_endpoint: dynamic registration is disabled there; ask its administrator, or check --issuer (dcrctl discover shows what it offers)", issuer)
+		return fmt.Errorf("%s advertises no registration_endpoint: registration is disabled there, or its discovery leaves the endpoint out (give it with --registration-endpoint URL); dcrctl discover shows what it offers", issuer)
 	}
 	token, err := opts.Token.get(ctx, g, issuer, meta)
 	if err != nil {
@@ -57,9 +57,11 @@ func registerRun(ctx context.Context, opts *registerOptions) error {
 // request checks the flags and builds the metadata to register.
 func (opts *registerOptions) request() (string, client.Metadata, error) {
 	g := opts.G
-	issuer, err := g.requireIssuer()
-	if err != nil {
-		return "", client.Metadata{}, err
+	issuer := g.Issuer
+	if issuer == "" && g.endpoints().Registration == "" {
+		if _, err := g.requireIssuer(); err != nil {
+			return "", client.Metadata{}, err
+		}
 	}
 	if opts.Name != "" && !registrar.ValidName(opts.Name) {
 		return "", client.Metadata{}, usageErrorf("--name %q: use letters, digits, '.', '_' and '-' (at most 64), starting with a letter or digit", opts.Name)

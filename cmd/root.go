@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dcrctl/dcrctl/client"
 )
 
 var fmtErrorf = fmt.Errorf
@@ -62,6 +64,8 @@ type GlobalOptions struct {
 	Keystore  string // --keystore, or DCRCTL_KEYSTORE, or the profile's: os, file or none
 	EnvPrefix string // --env-prefix: the start of every name -o env prints (envout.go)
 	CAFile    string // --ca-file: PEM certificates trusted besides the system roots
+	// Endpoints are given explicitly, for servers whose discovery lacks them (endpoints.go).
+	Endpoints client.Endpoints
 
 	// settings holds what the profile and the environment decided (see globals.go).
 	settings settings
@@ -130,6 +134,7 @@ endpoint (RFC 7591), keeps their credentials in the OS keyring, manages them lat
 	pf.StringVar(&g.Profile, "profile", "", "named profile from the config file (env DCRCTL_PROFILE)")
 	pf.StringVar(&g.EnvPrefix, "env-prefix", defaultEnvPrefix, "-o env: the start of every variable name (never DCRCTL_, which dcrctl reads)")
 	pf.StringVar(&g.CAFile, "ca-file", "", "trust the PEM certificates in FILE besides the system roots (also SSL_CERT_FILE)")
+	addEndpointFlags(pf, &g.Endpoints)
 	pf.StringVar(&g.Keystore, "keystore", "", "where credentials are kept: os (the OS keyring, default), file (plaintext, insecure) or none (env DCRCTL_KEYSTORE)")
 
 	root.AddCommand(newVersionCmd(g))
