@@ -99,6 +99,8 @@ func protocolAdvice(ce *client.Error) string {
 		return "if the client was already deleted at the server, run dcrctl delete NAME --already-gone"
 	case ce.Code == "invalid_client" && (ce.Op == "client credentials" || ce.Op == "code exchange" || ce.Op == "device token" || ce.Op == "device authorization"):
 		return "check --client-id, the secret and --auth-method"
+	case ce.Code == "insufficient_scope" && ce.Op == "register":
+		return "get the initial token with --scope dcr (register's default: check a --scope flag or the profile)"
 	case ce.Code == "invalid_scope":
 		return "request another scope with --scope"
 	case ce.Code == "unsupported_grant_type":

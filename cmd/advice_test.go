@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"net"
@@ -130,5 +131,33 @@ func TestEnvInputs(t *testing.T) {
 	}
 	if err := writeEnv(&b, "DCRCTL_", vars); err == nil {
 		t.Error("the prefix DCRCTL_ was accepted")
+	}
+}
+
+// TestInsufficientScopeAdvice: a registration refused for a token without dcr (a client
+// credentials token requested with no scope, which the server grants without dcr) names the
+// flag that fixes it.
+func TestInsufficientScopeAdvice(t *testing.T) {
+	s := startCLIServer(t, nil)
+	req, _ := http.NewRequest(http.MethodPost, s.hs.URL+"/token", strings.NewReader("grant_type=client_credentials"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(s.cfg.Clients[0].ClientID, s.cfg.Clients[0].ClientSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		Scope       string `json:"scope"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" || tok.Scope != "" {
+		t.Fatalf("token without scope: status %d, scope %q, err %v", resp.StatusCode, tok.Scope, err)
+	}
+	got := runCLI(t, context.Background(), "", map[string]string{"DCRCTL_CONFIG_DIR": t.TempDir(), "DCRCTL_KEYSTORE": "file", "DCRCTL_TOKEN": tok.AccessToken},
+		"register", "--issuer", s.hs.URL, "--template", "service")
+	want := "the initial access token lacks the dcr scope: request a token with scope dcr; get the initial token with --scope dcr"
+	if got.Code != ExitAuth || got.Stdout != "" || !strings.Contains(got.Stderr, want) {
+		t.Errorf("got %+v, want exit %d and %q", got, ExitAuth, want)
 	}
 }
