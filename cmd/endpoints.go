@@ -71,3 +71,11 @@ func missingEndpointAdvice(md *client.ServerMetadata) string {
 	}
 	return "not advertised: " + strings.Join(parts, ", ")
 }
+
+// explicitMetadata is the explicit endpoints as server metadata, for the flows, which
+// discover from the issuer only what is still empty.
+func (g *GlobalOptions) explicitMetadata() *client.ServerMetadata {
+	e := g.endpoints()
+	return &client.ServerMetadata{TokenEndpoint: e.Token, AuthorizationEndpoint: e.Authorization,
+		DeviceAuthorizationEndpoint: e.DeviceAuthorization}
+}

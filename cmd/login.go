@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,7 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dcrctl/dcrctl/client"
+	"github.com/dcrctl/dcrctl/client/registrar"
 	"github.com/dcrctl/dcrctl/flows"
+	"github.com/dcrctl/dcrctl/keystore"
 )
 
 func init() { subcommands = append(subcommands, newLoginCmd) }
@@ -18,14 +21,9 @@ func init() { subcommands = append(subcommands, newLoginCmd) }
 // loginOptions are the inputs of dcrctl login.
 type loginOptions struct {
 	manageOptions
-	Scopes       []string
-	Browser      bool
-	NoBrowser    bool
-	ForceLogin   bool
-	LoginTimeout time.Duration
-
-	// OpenURL replaces the system browser (tests).
-	OpenURL func(string) error
+	grantOptions
+	// now is the clock that decides whether a stored token is still valid (tests).
+	now func() time.Time
 }
 
 func newLoginCmd(g *GlobalOptions) *cobra.Command {
@@ -40,8 +38,13 @@ func newLoginCmd(g *GlobalOptions) *cobra.Command {
     one that got the initial access token) this is silent;
   - any other client uses the client credentials grant with its stored secret.
 
-The scopes are the registration's, unless --scope names others. When stdin is not a terminal,
-or CI=true, the browser is opened only with --browser; otherwise the URL is printed.`,
+Before either, it reuses the access token of the last login while it is valid for a minute
+more and has the scopes asked for, or refreshes it with the stored refresh token (RFC 6749
+§6); --force-login skips both. What it gets is stored with the credential.
+
+The scopes are the registration's, unless --scope names others. The browser is opened when
+asked for (--browser, or DCRCTL_BROWSER or BROWSER set) or in an interactive session (stdin a
+terminal, CI not true); otherwise the URL is printed.`,
 		Example: `  dcrctl login my-app
   dcrctl login my-service -o json | jq -r .access_token
   dcrctl login my-app --scope "openid profile" --force-login`,
@@ -51,17 +54,14 @@ or CI=true, the browser is opened only with --browser; otherwise the URL is prin
 	}
 	f := c.Flags()
 	f.StringSliceVar(&opts.Scopes, "scope", nil, "scopes to request (default: the registration's scope)")
-	f.BoolVar(&opts.Browser, "browser", false, "open the browser even when not interactive (stdin not a terminal, or CI=true)")
-	f.BoolVar(&opts.NoBrowser, "no-browser", false, "print the login URL, do not open a browser")
-	f.BoolVar(&opts.ForceLogin, "force-login", false, "ask for the password even with an SSO session (prompt=login)")
-	f.DurationVar(&opts.LoginTimeout, "login-timeout", flows.DefaultLoginTimeout, "time allowed for the browser login")
+	opts.addBrowserFlags(f, "")
 	return c
 }
 
 func loginRun(ctx context.Context, opts *loginOptions) error {
 	g := opts.G
-	if opts.Browser && opts.NoBrowser {
-		return usageErrorf("--browser and --no-browser exclude each other")
+	if err := opts.check(); err != nil {
+		return err
 	}
 	cred, reg, _, err := opts.load(ctx)
 	if err != nil {
@@ -73,24 +73,80 @@ func loginRun(ctx context.Context, opts *loginOptions) error {
 			return err
 		}
 	}
-	var scopes []string
-	for _, s := range opts.Scopes {
-		scopes = append(scopes, strings.Fields(s)...)
+	if opts.Scopes = scopeList(opts.Scopes); len(opts.Scopes) == 0 {
+		opts.Scopes = strings.Fields(reg.Scope)
 	}
-	if len(scopes) == 0 {
-		scopes = strings.Fields(reg.Scope)
-	}
-	tok, err := loginAs(ctx, g, opts, issuer, reg, scopes)
+	meta := &client.ServerMetadata{TokenEndpoint: cred.TokenEndpoint, AuthorizationEndpoint: cred.AuthorizationEndpoint}
+	tok, how, err := opts.reuse(ctx, cred, reg, issuer, meta)
 	if err != nil {
 		return err
+	}
+	if tok == nil {
+		if tok, err = loginAs(ctx, g, opts, issuer, reg, meta); err != nil {
+			return err
+		}
+	}
+	if how != "" {
+		fmt.Fprintln(g.IO.ErrOut, how)
+	}
+	if tok.AccessToken != cred.AccessToken {
+		if err := opts.save(ctx, tok); err != nil {
+			return err
+		}
 	}
 	return writeToken(g.IO.Out, g.Output, g.EnvPrefix, tok)
 }
 
+// reuse returns the stored access token while it is valid and has the scopes asked for, or
+// a refreshed one; nil when neither works, or with --force-login. how says which it was.
+func (opts *loginOptions) reuse(ctx context.Context, cred keystore.Credential, reg *client.Registration, issuer string, meta *client.ServerMetadata) (*flows.Token, string, error) {
+	if opts.ForceLogin {
+		return nil, "", nil
+	}
+	now := time.Now
+	if opts.now != nil {
+		now = opts.now
+	}
+	have := strings.Fields(cred.TokenScope)
+	covered := !slices.ContainsFunc(opts.Scopes, func(s string) bool { return !slices.Contains(have, s) })
+	if cred.AccessToken != "" && covered && !cred.TokenExpiry.IsZero() && now().Add(time.Minute).Before(cred.TokenExpiry) {
+		return &flows.Token{AccessToken: cred.AccessToken, TokenType: "Bearer", Scope: cred.TokenScope, Expiry: cred.TokenExpiry,
+			ExpiresIn: int64(cred.TokenExpiry.Sub(now()).Seconds()), RefreshToken: cred.RefreshToken}, "reused the access token of the last login (valid until " + cred.TokenExpiry.Local().Format(time.TimeOnly) + "; --force-login gets a new one)", nil
+	}
+	if cred.RefreshToken == "" {
+		return nil, "", nil
+	}
+	tok, err := flows.Refresh{Issuer: issuer, TokenURL: meta.TokenEndpoint, ClientID: reg.ClientID, ClientSecret: reg.ClientSecret,
+		AuthMethod: reg.TokenEndpointAuthMethod, RefreshToken: cred.RefreshToken, Scopes: opts.Scopes, HTTPClient: opts.G.httpClient()}.Token(ctx)
+	var pe *flows.Error
+	switch {
+	case err == nil:
+		if tok.RefreshToken == "" {
+			tok.RefreshToken = cred.RefreshToken // not rotated: the old one stays valid
+		}
+		return tok, "refreshed the access token with the stored refresh token (--force-login logs in again)", nil
+	case errors.As(err, &pe) && (pe.Code == "invalid_grant" || pe.Code == "invalid_scope"):
+		fmt.Fprintf(opts.G.IO.ErrOut, "the stored refresh token was refused (%s): logging in again\n", pe.Code)
+		return nil, "", nil
+	}
+	return nil, "", err
+}
+
+// save stores what the login got with the credential, so that the next one can reuse it.
+func (opts *loginOptions) save(ctx context.Context, tok *flows.Token) error {
+	r, err := opts.registrar(ctx)
+	if err != nil {
+		return err
+	}
+	return r.SaveTokens(ctx, opts.Name, registrar.Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken,
+		Expiry: tok.Expiry, Scope: tok.Scope})
+}
+
 // loginAs gets a token as the registered client: a browser login when it has redirect URIs
 // (and the authorization code grant), client credentials otherwise.
-func loginAs(ctx context.Context, g *GlobalOptions, opts *loginOptions, issuer string, reg *client.Registration, scopes []string) (*flows.Token, error) {
-	hc := g.httpClient()
+func loginAs(ctx context.Context, g *GlobalOptions, opts *loginOptions, issuer string, reg *client.Registration, meta *client.ServerMetadata) (*flows.Token, error) {
+	o := opts.grantOptions
+	o.ClientID, o.Stored, o.StoredSecret, o.AuthMethod = reg.ClientID, true, reg.ClientSecret, reg.TokenEndpointAuthMethod
 	browser := len(reg.RedirectURIs) > 0 && (len(reg.GrantTypes) == 0 || slices.Contains(reg.GrantTypes, "authorization_code"))
 	if !browser {
 		if len(reg.GrantTypes) > 0 && !slices.Contains(reg.GrantTypes, "client_credentials") {
@@ -99,32 +155,21 @@ func loginAs(ctx context.Context, g *GlobalOptions, opts *loginOptions, issuer s
 		if reg.ClientSecret == "" {
 			return nil, fmt.Errorf("client %s has no stored secret, which the client credentials grant needs (RFC 6749 §4.4): register a confidential client, or one with redirect URIs for a browser login", reg.ClientID)
 		}
-		if len(scopes) == 0 {
+		if len(o.Scopes) == 0 {
 			// RFC 6749 §4.4.2: scope is OPTIONAL; a non-nil empty list sends none, so that the
 			// server's default for this client applies (nil would mean flows.DefaultScopes).
-			scopes = []string{}
+			o.Scopes = []string{}
 		}
-		return flows.ClientCredentials{Issuer: issuer, ClientID: reg.ClientID, ClientSecret: reg.ClientSecret,
-			AuthMethod: reg.TokenEndpointAuthMethod, Scopes: scopes, HTTPClient: hc}.Token(ctx)
+		o.ClientCredentials = true
+		return o.token(ctx, g, issuer, meta)
 	}
 	redirect, err := flows.PickLoopbackRedirect(reg.RedirectURIs)
 	if err != nil {
 		return nil, fmt.Errorf("client %s: %w; add one with dcrctl update %s --set 'redirect_uris=[\"http://127.0.0.1/callback\"]'", reg.ClientID, err, opts.Name)
 	}
-	if len(scopes) == 0 {
-		scopes = []string{"openid"}
+	if len(o.Scopes) == 0 {
+		o.Scopes = []string{"openid"}
 	}
-	noBrowser := opts.NoBrowser || (!opts.Browser && !g.IO.Interactive())
-	open := opts.OpenURL
-	if open == nil {
-		open = flows.Browser{Getenv: g.IO.getenv, Stderr: g.IO.ErrOut}.Open
-	}
-	if noBrowser && !opts.NoBrowser {
-		fmt.Fprintln(g.IO.ErrOut, "not interactive: open the URL below yourself, or run with --browser")
-	}
-	sp := startSpinner(g.IO, "waiting for the login in the browser…")
-	defer sp.Stop()
-	return flows.BrowserLogin{Issuer: issuer, ClientID: reg.ClientID, ClientSecret: reg.ClientSecret,
-		AuthMethod: reg.TokenEndpointAuthMethod, Scopes: scopes, RedirectURI: redirect, ForceLogin: opts.ForceLogin,
-		NoBrowser: noBrowser, OpenURL: open, Timeout: opts.LoginTimeout, Status: sp.Writer(), HTTPClient: hc}.Token(ctx)
+	o.Login, o.RedirectURI = true, redirect
+	return o.token(ctx, g, issuer, meta)
 }

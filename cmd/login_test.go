@@ -32,7 +32,7 @@ func TestUserAuthenticatedRegistrationThenSilentLogin(t *testing.T) {
 	ctx := context.Background()
 
 	err := registerRun(ctx, &registerOptions{G: g, Store: mem, Template: testserver.DefaultTemplate, Name: "app",
-		Token: initialTokenOptions{Login: true, ClientID: testserver.DefaultNativeClient, Scopes: []string{"dcr"}, OpenURL: open}})
+		Token: initialTokenOptions{grantOptions: grantOptions{Login: true, ClientID: testserver.DefaultNativeClient, Scopes: []string{"dcr"}, OpenURL: open}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestUserAuthenticatedRegistrationThenSilentLogin(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out.Reset()
 			err := loginRun(ctx, &loginOptions{manageOptions: manageOptions{G: g, Name: "app", Store: mem},
-				Browser: true, ForceLogin: tc.force, OpenURL: open})
+				grantOptions: grantOptions{Browser: true, ForceLogin: tc.force, OpenURL: open}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -90,12 +90,12 @@ func TestLoginAnyLoopbackRedirect(t *testing.T) {
 	err := registerRun(ctx, &registerOptions{G: g, Store: mem, Name: "native",
 		Edits: metadataEdits{Set: []string{`redirect_uris=["http://localhost/native/done"]`, `grant_types=["authorization_code"]`,
 			`response_types=["code"]`, "token_endpoint_auth_method=none", "scope=openid", "application_type=native"}},
-		Token: initialTokenOptions{Login: true, ClientID: testserver.DefaultNativeClient, Scopes: []string{"dcr"}, OpenURL: b.Open}})
+		Token: initialTokenOptions{grantOptions: grantOptions{Login: true, ClientID: testserver.DefaultNativeClient, Scopes: []string{"dcr"}, OpenURL: b.Open}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	out.Reset()
-	if err := loginRun(ctx, &loginOptions{manageOptions: manageOptions{G: g, Name: "native", Store: mem}, Browser: true, OpenURL: b.Open}); err != nil {
+	if err := loginRun(ctx, &loginOptions{manageOptions: manageOptions{G: g, Name: "native", Store: mem}, grantOptions: grantOptions{Browser: true, OpenURL: b.Open}}); err != nil {
 		t.Fatalf("login: %v", err)
 	}
 	u, _ := url.Parse(b.Last().URL)

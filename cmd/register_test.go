@@ -23,6 +23,7 @@ import (
 // cliServer is the real testserver over httptest, for command tests.
 type cliServer struct {
 	hs         *httptest.Server
+	srv        *testserver.Server
 	cfg        testserver.Config
 	secretFile string // the bootstrap client's secret
 }
@@ -38,7 +39,7 @@ func startCLIServer(t *testing.T, mutate func(*testserver.Config)) *cliServer {
 			mutate(cfg)
 		}
 	})
-	s := &cliServer{hs: ts.HTTP, cfg: ts.Config, secretFile: filepath.Join(t.TempDir(), "bootstrap.secret")}
+	s := &cliServer{hs: ts.HTTP, srv: ts.Server, cfg: ts.Config, secretFile: filepath.Join(t.TempDir(), "bootstrap.secret")}
 	if err := os.WriteFile(s.secretFile, []byte(s.cfg.Clients[0].ClientSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -106,8 +107,8 @@ func (f *faultyStore) last() keystore.Credential {
 // g.recoveryDir().
 func registerOpts(g *GlobalOptions, s *cliServer, st keystore.Store) *registerOptions {
 	return &registerOptions{G: g, Store: st, Template: "service", Name: "svc",
-		Token: initialTokenOptions{ClientCredentials: true, ClientID: s.cfg.Clients[0].ClientID,
-			ClientSecretFile: s.secretFile, Scopes: []string{"dcr"}}}
+		Token: initialTokenOptions{grantOptions: grantOptions{ClientCredentials: true, ClientID: s.cfg.Clients[0].ClientID,
+			ClientSecretFile: s.secretFile, Scopes: []string{"dcr"}}}}
 }
 
 // regOf rebuilds the registration a credential describes, for direct SDK calls.

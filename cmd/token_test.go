@@ -91,7 +91,9 @@ func TestTokenClientCredentials(t *testing.T) {
 		{name: "client without scope dcr: exit 4", args: []string{"--client-id", "no-dcr"}, env: map[string]string{"DCRCTL_CLIENT_SECRET": "no-dcr-secret"},
 			wantCode: ExitAuth, wantStderr: "dcrctl: flows: client credentials: the server answered 400 Bad Request with error invalid_scope (DESC): the client may not request the scope it asked for (such as dcr): ask the server's administrator to allow it, or request another scope; request another scope with --scope\n"},
 		{name: "no secret at all", args: []string{"--client-id", boot.ClientID},
-			wantCode: ExitError, wantStderr: "dcrctl: flows: client credentials: no client secret: the client credentials grant is only for confidential clients (RFC 6749 §4.4); supply the client's secret (file, environment or stdin)\n"},
+			wantCode: ExitUsage, wantStderr: "dcrctl: no client secret for bootstrap: the client credentials grant needs one (RFC 6749 §4.4); give --client-secret-file FILE (or -), or set DCRCTL_CLIENT_SECRET\n"},
+		{name: "unknown auth method", args: []string{"--client-id", boot.ClientID, "--auth-method", "private_key_jwt"},
+			wantCode: ExitUsage, wantStderr: "dcrctl: --auth-method \"private_key_jwt\": use client_secret_basic, client_secret_post or none\n"},
 		{name: "empty secret file", args: []string{"--client-id", boot.ClientID, "--client-secret-file", "-"}, stdin: "\n",
 			wantCode: ExitError, wantStderr: "dcrctl: the client secret is empty: check the file or what was piped to standard input\n"},
 		{name: "no mode", args: []string{"--client-id", "x"}, wantCode: ExitUsage,
@@ -250,17 +252,21 @@ func TestTokenLogin(t *testing.T) {
 }
 
 // TestTokenLoginNoBrowser: --no-browser never starts DCRCTL_BROWSER; the user opens the URL
-// printed on stderr. Over SSH without a program named, the same happens with a note.
+// printed on stderr. So it does when not interactive and not asked to open one, with a note,
+// and over SSH with --browser but without a program named, with another note.
 func TestTokenLoginNoBrowser(t *testing.T) {
 	cfg := tokenTestServer(t, nil)
 	for _, tc := range []struct {
 		name string
 		args []string
 		env  map[string]string
+		pre  string
 		note string
 	}{
 		{name: "--no-browser", args: []string{"--no-browser"}, env: map[string]string{"DCRCTL_BROWSER": "/nonexistent/must-not-run"}},
-		{name: "over SSH", env: map[string]string{"SSH_CONNECTION": "10.0.0.1 2222 10.0.0.2 22", "DISPLAY": ":0"},
+		{name: "not interactive", env: map[string]string{"DISPLAY": ":0"},
+			pre: "not interactive: open the URL below yourself, or run with --browser (or set DCRCTL_BROWSER)\n"},
+		{name: "over SSH", args: []string{"--browser"}, env: map[string]string{"SSH_CONNECTION": "10.0.0.1 2222 10.0.0.2 22", "DISPLAY": ":0"},
 			note: "Could not open a browser (flows: open browser: no browser can be opened here (SSH session or no display): open the URL yourself, or set DCRCTL_BROWSER or BROWSER to a browser command); open the URL above yourself.\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -286,7 +292,7 @@ func TestTokenLoginNoBrowser(t *testing.T) {
 				t.Fatalf("exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
 			}
 			stderr := regexp.MustCompile(`\n  http://\S+\n`).ReplaceAllString(errOut.String(), "\n  URL\n")
-			if want := "Open this URL in your browser to log in:\n\n  URL\n\n" + tc.note; stderr != want {
+			if want := tc.pre + "Open this URL in your browser to log in:\n\n  URL\n\n" + tc.note; stderr != want {
 				t.Errorf("stderr\n got: %q\nwant: %q", stderr, want)
 			}
 		})

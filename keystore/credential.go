@@ -14,7 +14,8 @@ import (
 )
 
 // Credential is one registered client instance: what RFC 7591 §3.2.1 returns, plus local
-// bookkeeping. ClientSecret, RegistrationAccessToken and RefreshToken are secrets: they are
+// bookkeeping. ClientSecret, RegistrationAccessToken, RefreshToken and AccessToken are
+// secrets: they are
 // kept only in the secret store, never in the index, and never printed — Credential's
 // Format method redacts them in every fmt verb.
 type Credential struct {
@@ -32,6 +33,19 @@ type Credential struct {
 	RegistrationAccessToken string `json:"registration_access_token,omitempty"` // secret
 	RefreshToken            string `json:"refresh_token,omitempty"`             // secret
 
+	// AccessToken is the last access token dcrctl login got as this client (secret), kept
+	// so that the next login reuses it while valid; TokenExpiry (zero = unknown) and
+	// TokenScope describe it.
+	AccessToken string    `json:"access_token,omitempty"` // secret
+	TokenExpiry time.Time `json:"token_expiry,omitzero"`
+	TokenScope  string    `json:"token_scope,omitempty"`
+
+	// The endpoints given explicitly when the client was registered (a server whose
+	// discovery lacks them, or has none); "" means discover from Issuer.
+	TokenEndpoint               string `json:"token_endpoint,omitempty"`
+	AuthorizationEndpoint       string `json:"authorization_endpoint,omitempty"`
+	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint,omitempty"`
+
 	// Keystore is where the secrets are kept: "os", "file" or "memory". Get and List set
 	// it; Put ignores it (the secrets go to the store Put is called on).
 	Keystore string `json:"keystore,omitempty"`
@@ -44,13 +58,13 @@ type Credential struct {
 
 // HasSecrets reports whether any secret field is set.
 func (c Credential) HasSecrets() bool {
-	return c.ClientSecret != "" || c.RegistrationAccessToken != "" || c.RefreshToken != ""
+	return c.ClientSecret != "" || c.RegistrationAccessToken != "" || c.RefreshToken != "" || c.AccessToken != ""
 }
 
 // withoutSecrets returns a deep copy of c with the secret fields empty.
 func (c Credential) withoutSecrets() Credential {
 	c = c.clone()
-	c.ClientSecret, c.RegistrationAccessToken, c.RefreshToken = "", "", ""
+	c.ClientSecret, c.RegistrationAccessToken, c.RefreshToken, c.AccessToken = "", "", "", ""
 	return c
 }
 
@@ -73,10 +87,12 @@ func (c Credential) Format(f fmt.State, verb rune) {
 	}
 	fmt.Fprintf(f, "keystore.Credential{Name:%q Issuer:%q ClientID:%q RegistrationClientURI:%q "+
 		"Template:%q GrantTypes:%q RedirectURIs:%q IssuedAt:%s SecretExpiresAt:%s "+
-		"ClientSecret:%s RegistrationAccessToken:%s RefreshToken:%s Keystore:%q Registration:%d bytes}",
+		"ClientSecret:%s RegistrationAccessToken:%s RefreshToken:%s AccessToken:%s TokenExpiry:%s TokenScope:%q TokenEndpoint:%q AuthorizationEndpoint:%q DeviceAuthorizationEndpoint:%q Keystore:%q Registration:%d bytes}",
 		c.Name, c.Issuer, c.ClientID, c.RegistrationClientURI, c.Template, c.GrantTypes,
 		c.RedirectURIs, c.IssuedAt.Format(time.RFC3339), c.SecretExpiresAt.Format(time.RFC3339),
-		red(c.ClientSecret), red(c.RegistrationAccessToken), red(c.RefreshToken), c.Keystore,
+		red(c.ClientSecret), red(c.RegistrationAccessToken), red(c.RefreshToken), red(c.AccessToken),
+		c.TokenExpiry.Format(time.RFC3339), c.TokenScope, c.TokenEndpoint, c.AuthorizationEndpoint,
+		c.DeviceAuthorizationEndpoint, c.Keystore,
 		len(c.Registration))
 }
 
@@ -103,7 +119,7 @@ func validName(name string) error {
 
 // secretMembers are the registration response members that are secrets (RFC 7591 §3.2.1,
 // plus refresh_token): they never go to the index.
-var secretMembers = []string{"client_secret", "registration_access_token", "refresh_token"}
+var secretMembers = []string{"client_secret", "registration_access_token", "refresh_token", "access_token"}
 
 // stripSecrets returns raw, compacted, without its top-level secret members. raw must be a
 // JSON object (or empty). The other members, including unknown vendor extensions, keep their
@@ -170,16 +186,17 @@ type secretBlob struct {
 	ClientSecret            string `json:"client_secret,omitempty"`
 	RegistrationAccessToken string `json:"registration_access_token,omitempty"`
 	RefreshToken            string `json:"refresh_token,omitempty"`
+	AccessToken             string `json:"access_token,omitempty"`
 }
 
 func blobOf(c Credential) secretBlob {
-	return secretBlob{c.ClientSecret, c.RegistrationAccessToken, c.RefreshToken}
+	return secretBlob{c.ClientSecret, c.RegistrationAccessToken, c.RefreshToken, c.AccessToken}
 }
 
 func (b secretBlob) empty() bool { return b == secretBlob{} }
 
 func (b secretBlob) apply(c *Credential) {
-	c.ClientSecret, c.RegistrationAccessToken, c.RefreshToken = b.ClientSecret, b.RegistrationAccessToken, b.RefreshToken
+	c.ClientSecret, c.RegistrationAccessToken, c.RefreshToken, c.AccessToken = b.ClientSecret, b.RegistrationAccessToken, b.RefreshToken, b.AccessToken
 }
 
 // splitChunks splits s into pieces of at most max bytes, cutting only between UTF-8

@@ -67,7 +67,7 @@ func TestFilePermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := sample("app", 1)
-	for _, secret := range []string{c.ClientSecret, c.RegistrationAccessToken, c.RefreshToken} {
+	for _, secret := range []string{c.ClientSecret, c.RegistrationAccessToken, c.RefreshToken, c.AccessToken} {
 		if strings.Contains(string(idx), secret) {
 			t.Errorf("index.json contains a secret (%d bytes)", len(secret))
 		}

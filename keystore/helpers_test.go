@@ -41,7 +41,7 @@ func credDiff(got, want Credential) string {
 			continue
 		}
 		switch f.Name {
-		case "ClientSecret", "RegistrationAccessToken", "RefreshToken":
+		case "ClientSecret", "RegistrationAccessToken", "RefreshToken", "AccessToken":
 			diffs = append(diffs, fmt.Sprintf("%s differs (secret: %d bytes, want %d bytes)", f.Name, gv.Field(i).Len(), wv.Field(i).Len()))
 		case "Registration":
 			diffs = append(diffs, fmt.Sprintf("Registration = %s, want %s", got.Registration, want.Registration))
@@ -87,6 +87,11 @@ func sample(name string, gen int) Credential {
 		ClientSecret:            fmt.Sprintf("cs-%s-%d-Ü€𝄞", name, gen),
 		RegistrationAccessToken: fmt.Sprintf("rat-%s-%d", name, gen),
 		RefreshToken:            fmt.Sprintf("rt-%s-%d", name, gen),
+		AccessToken:             fmt.Sprintf("at-%s-%d", name, gen),
+		TokenExpiry:             time.Date(2025, 3, 1, 13, 0, 0, 0, time.UTC),
+		TokenScope:              "openid",
+		TokenEndpoint:           "https://as.example.test/token",
+		AuthorizationEndpoint:   "https://as.example.test/authorize",
 		Registration:            []byte(`{"client_id":"client-` + name + `","client_name":"App","x-vendor":{"a":[1,2]}}`),
 	}
 }

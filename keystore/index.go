@@ -47,6 +47,9 @@ type indexEntry struct {
 	RedirectURIs          []string        `json:"redirect_uris,omitempty"`
 	IssuedAt              time.Time       `json:"issued_at,omitzero"`
 	SecretExpiresAt       time.Time       `json:"secret_expires_at,omitzero"`
+	TokenExpiry           time.Time       `json:"token_expiry,omitzero"`
+	TokenScope            string          `json:"token_scope,omitempty"`
+	Endpoints             *endpoints      `json:"endpoints,omitempty"`
 	UpdatedAt             time.Time       `json:"updated_at,omitzero"`
 	Registration          json.RawMessage `json:"registration,omitempty"`
 	Secrets               *secretRef      `json:"secrets,omitempty"` // nil: the credential has no secrets
@@ -158,7 +161,10 @@ func (e indexEntry) credential() Credential {
 		RegistrationClientURI: e.RegistrationClientURI, Template: e.Template,
 		GrantTypes: e.GrantTypes, RedirectURIs: e.RedirectURIs,
 		IssuedAt: e.IssuedAt, SecretExpiresAt: e.SecretExpiresAt, Registration: compactJSON(e.Registration),
-		Keystore: e.Keystore,
+		TokenExpiry: e.TokenExpiry, TokenScope: e.TokenScope, Keystore: e.Keystore,
+	}
+	if e.Endpoints != nil {
+		c.TokenEndpoint, c.AuthorizationEndpoint, c.DeviceAuthorizationEndpoint = e.Endpoints.Token, e.Endpoints.Authorization, e.Endpoints.DeviceAuthorization
 	}
 	return c.clone()
 }
@@ -170,5 +176,21 @@ func entryOf(c Credential) indexEntry {
 		RegistrationClientURI: c.RegistrationClientURI, Template: c.Template,
 		GrantTypes: c.GrantTypes, RedirectURIs: c.RedirectURIs,
 		IssuedAt: c.IssuedAt, SecretExpiresAt: c.SecretExpiresAt, Registration: c.Registration,
+		TokenExpiry: c.TokenExpiry, TokenScope: c.TokenScope, Endpoints: endpointsOf(c),
 	}
+}
+
+// endpoints are a credential's explicit endpoints in the index.
+type endpoints struct {
+	Token               string `json:"token,omitempty"`
+	Authorization       string `json:"authorization,omitempty"`
+	DeviceAuthorization string `json:"device_authorization,omitempty"`
+}
+
+func endpointsOf(c Credential) *endpoints {
+	e := endpoints{c.TokenEndpoint, c.AuthorizationEndpoint, c.DeviceAuthorizationEndpoint}
+	if e == (endpoints{}) {
+		return nil
+	}
+	return &e
 }

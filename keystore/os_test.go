@@ -130,7 +130,7 @@ func TestCredentialFormatRedacts(t *testing.T) {
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x"} {
 		for _, v := range []any{c, &c, []Credential{c}, struct{ C Credential }{c}} {
 			out := fmt.Sprintf(verb, v)
-			for _, secret := range []string{c.ClientSecret, c.RegistrationAccessToken, c.RefreshToken} {
+			for _, secret := range []string{c.ClientSecret, c.RegistrationAccessToken, c.RefreshToken, c.AccessToken} {
 				if strings.Contains(out, secret) {
 					t.Errorf("%s of %T shows a secret", verb, v)
 				}

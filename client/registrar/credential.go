@@ -103,3 +103,11 @@ func DefaultName(base string, reg *client.Registration, taken map[string]bool) s
 		}
 	}
 }
+
+// carry returns c with what the registration response does not hold taken from old: the
+// tokens of the client's last login and the endpoints it was registered with.
+func carry(c, old keystore.Credential) keystore.Credential {
+	c.RefreshToken, c.AccessToken, c.TokenExpiry, c.TokenScope = old.RefreshToken, old.AccessToken, old.TokenExpiry, old.TokenScope
+	c.TokenEndpoint, c.AuthorizationEndpoint, c.DeviceAuthorizationEndpoint = old.TokenEndpoint, old.AuthorizationEndpoint, old.DeviceAuthorizationEndpoint
+	return c
+}

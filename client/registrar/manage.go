@@ -66,11 +66,11 @@ func (r *Registrar) read(ctx context.Context, cred keystore.Credential, reg *cli
 // store fails, the new credential goes to a recovery file (the old token may already be
 // invalid) and the error is a *StoreError.
 func (r *Registrar) persist(ctx context.Context, op string, old keystore.Credential, reg *client.Registration) (*Result, error) {
-	c, err := CredentialFrom(old.Name, old.Issuer, old.Template, reg)
+	nc, err := CredentialFrom(old.Name, old.Issuer, old.Template, reg)
 	if err != nil {
 		return nil, err
 	}
-	c.RefreshToken = old.RefreshToken
+	c := carry(nc, old)
 	res := &Result{Credential: c, Registration: reg}
 	if err := r.store.Put(ctx, c); err != nil {
 		se := &StoreError{Op: op, Name: old.Name, ClientID: reg.ClientID, Err: err}

@@ -1,0 +1,192 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/dcrctl/dcrctl/client"
+	"github.com/dcrctl/dcrctl/flows"
+)
+
+// grantOptions say how cmd gets a token from a token endpoint: the one home of the flow
+// literals, for dcrctl token, register's initial access token and dcrctl login.
+type grantOptions struct {
+	ClientCredentials bool
+	Login             bool
+	Device            bool
+	ClientID          string
+	ClientSecretFile  string
+	AuthMethod        string
+	Scopes            []string
+	CallbackPort      int
+	RedirectURI       string // login NAME: the registered loopback redirect URI
+	Browser           bool
+	NoBrowser         bool
+	ForceLogin        bool
+	LoginTimeout      time.Duration
+
+	// Stored is set by login NAME: the client's secret is StoredSecret (maybe none), and
+	// neither the environment nor a prompt is asked.
+	Stored       bool
+	StoredSecret string
+
+	// OpenURL replaces the system browser (tests).
+	OpenURL func(string) error
+}
+
+// addFlags adds the flags that choose and configure the grant; what names the scopes' use.
+func (o *grantOptions) addFlags(f *pflag.FlagSet) {
+	f.BoolVar(&o.ClientCredentials, "client-credentials", false, "the client credentials grant of --client-id (for scripts and CI)")
+	f.BoolVar(&o.Login, "login", false, "a browser login with --client-id (authorization code + PKCE)")
+	f.BoolVar(&o.Device, "device", false, "the device authorization grant with --client-id")
+	f.StringVar(&o.ClientID, "client-id", "", "the client that gets the token (e.g. the server's bootstrap client)")
+	f.StringVar(&o.ClientSecretFile, "client-secret-file", "", `read that client's secret from FILE ("-" = stdin); default: env DCRCTL_CLIENT_SECRET, or a hidden prompt on a terminal`)
+	f.StringVar(&o.AuthMethod, "auth-method", "", "that client's token_endpoint_auth_method: client_secret_basic, client_secret_post or none (default: basic with a secret, none without)")
+	f.StringSliceVar(&o.Scopes, "scope", []string{"dcr"}, "scopes to request (repeat, or separate with commas or spaces)")
+	f.IntVar(&o.CallbackPort, "callback-port", 0, "--login: loopback port for the redirect (0 = any free port)")
+	o.addBrowserFlags(f, "--login: ")
+}
+
+// addBrowserFlags adds the flags of a browser login.
+func (o *grantOptions) addBrowserFlags(f *pflag.FlagSet, prefix string) {
+	f.BoolVar(&o.Browser, "browser", false, prefix+"open the browser even when not interactive (stdin not a terminal, or CI=true)")
+	f.BoolVar(&o.NoBrowser, "no-browser", false, prefix+"print the URL, do not open a browser")
+	f.BoolVar(&o.ForceLogin, "force-login", false, prefix+"ask for the password even with an SSO session (prompt=login)")
+	f.DurationVar(&o.LoginTimeout, "login-timeout", flows.DefaultLoginTimeout, prefix+"time allowed for the browser login")
+}
+
+// fromProfile fills what the flags left open from the profile: the client, its secret file
+// (a leading ~/ expanded), the flow.
+func (o *grantOptions) fromProfile(ios *IOStreams, p Profile) {
+	if o.ClientID == "" {
+		o.ClientID = p.ClientID
+	}
+	if o.ClientSecretFile == "" {
+		o.ClientSecretFile = expandHome(ios, p.ClientSecretFile)
+	}
+	if o.modes() == 0 {
+		switch p.Flow {
+		case "client-credentials":
+			o.ClientCredentials = true
+		case "login":
+			o.Login = true
+		case "device":
+			o.Device = true
+		}
+	}
+}
+
+func (o *grantOptions) modes() int {
+	n := 0
+	for _, on := range []bool{o.ClientCredentials, o.Login, o.Device} {
+		if on {
+			n++
+		}
+	}
+	return n
+}
+
+// check refuses flags that cannot work together.
+func (o *grantOptions) check() error {
+	if o.Browser && o.NoBrowser {
+		return usageErrorf("--browser and --no-browser exclude each other")
+	}
+	if o.CallbackPort < 0 || o.CallbackPort > 65535 {
+		return usageErrorf("--callback-port %d is not a TCP port: use 1-65535, or 0 for any free port", o.CallbackPort)
+	}
+	switch o.AuthMethod {
+	case "", flows.AuthClientSecretBasic, flows.AuthClientSecretPost, flows.AuthNone:
+	default:
+		if !o.Stored {
+			return usageErrorf("--auth-method %q: use client_secret_basic, client_secret_post or none", o.AuthMethod)
+		}
+	}
+	return nil
+}
+
+// scopeList splits --scope values given with commas or spaces.
+func scopeList(in []string) []string {
+	var out []string
+	for _, s := range in {
+		out = append(out, strings.Fields(s)...)
+	}
+	return out
+}
+
+// secret reads the client's secret: --client-secret-file, DCRCTL_CLIENT_SECRET, or on a
+// terminal a prompt without echo. A confidential grant without one is a usage error.
+func (o *grantOptions) secret(ios *IOStreams) (string, error) {
+	if o.Stored {
+		return o.StoredSecret, nil
+	}
+	s, err := readSecret(ios, "client secret", o.ClientSecretFile, "DCRCTL_CLIENT_SECRET")
+	if err != nil || s != "" || !o.ClientCredentials {
+		return s, err
+	}
+	if ios.Interactive() {
+		return readSecret(ios, fmt.Sprintf("client secret of %s", o.ClientID), "-", "")
+	}
+	return "", usageErrorf("no client secret for %s: the client credentials grant needs one (RFC 6749 §4.4); give --client-secret-file FILE (or -), or set DCRCTL_CLIENT_SECRET", o.ClientID)
+}
+
+// token runs the chosen grant at the endpoints of meta (discovered from issuer where empty).
+func (o *grantOptions) token(ctx context.Context, g *GlobalOptions, issuer string, meta *client.ServerMetadata) (*flows.Token, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	secret, err := o.secret(g.IO)
+	if err != nil {
+		return nil, err
+	}
+	if meta == nil {
+		meta = &client.ServerMetadata{}
+	}
+	hc, scopes := g.httpClient(), o.Scopes
+	switch {
+	case o.ClientCredentials:
+		return flows.ClientCredentials{Issuer: issuer, TokenURL: meta.TokenEndpoint, ClientID: o.ClientID, ClientSecret: secret,
+			AuthMethod: o.AuthMethod, Scopes: scopes, HTTPClient: hc}.Token(ctx)
+	case o.Login:
+		sp := startSpinner(g.IO, "waiting for the login in the browser…")
+		defer sp.Stop()
+		return flows.BrowserLogin{Issuer: issuer, AuthURL: meta.AuthorizationEndpoint, TokenURL: meta.TokenEndpoint,
+			ClientID: o.ClientID, ClientSecret: secret, AuthMethod: o.AuthMethod, Scopes: scopes,
+			CallbackPort: o.CallbackPort, RedirectURI: o.RedirectURI, ForceLogin: o.ForceLogin,
+			NoBrowser: !o.opensBrowser(g.IO), OpenURL: o.openURL(g.IO),
+			Timeout: o.LoginTimeout, Status: sp.Writer(), HTTPClient: hc}.Token(ctx)
+	default:
+		sp := startSpinner(g.IO, "waiting for the approval on the other device…")
+		defer sp.Stop()
+		return flows.DeviceFlow{Issuer: issuer, DeviceAuthURL: meta.DeviceAuthorizationEndpoint, TokenURL: meta.TokenEndpoint,
+			ClientID: o.ClientID, ClientSecret: secret, AuthMethod: o.AuthMethod, Scopes: scopes,
+			Status: sp.Writer(), HTTPClient: hc}.Token(ctx)
+	}
+}
+
+// opensBrowser is the one rule for opening a browser, the same for token --login, register
+// --login and login NAME: never with --no-browser; always when asked — --browser, or a
+// browser named in DCRCTL_BROWSER or BROWSER; otherwise only in an interactive session
+// (stdin and stderr terminals, CI not true). When it does not open one, the URL is printed.
+func (o *grantOptions) opensBrowser(ios *IOStreams) bool {
+	switch {
+	case o.NoBrowser:
+		return false
+	case o.Browser, o.OpenURL != nil, ios.getenv("DCRCTL_BROWSER") != "", ios.getenv("BROWSER") != "":
+		return true
+	case ios.Interactive():
+		return true
+	}
+	fmt.Fprintln(ios.ErrOut, "not interactive: open the URL below yourself, or run with --browser (or set DCRCTL_BROWSER)")
+	return false
+}
+
+func (o *grantOptions) openURL(ios *IOStreams) func(string) error {
+	if o.OpenURL != nil {
+		return o.OpenURL
+	}
+	return flows.Browser{Getenv: ios.getenv, Stderr: ios.ErrOut}.Open
+}
