@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -76,7 +77,10 @@ func loginRun(ctx context.Context, opts *loginOptions) error {
 	if opts.Scopes = scopeList(opts.Scopes); len(opts.Scopes) == 0 {
 		opts.Scopes = strings.Fields(reg.Scope)
 	}
-	meta := &client.ServerMetadata{TokenEndpoint: cred.TokenEndpoint, AuthorizationEndpoint: cred.AuthorizationEndpoint}
+	// Endpoints given now beat those recorded at registration; the rest are discovered.
+	meta := g.explicitMetadata()
+	meta.TokenEndpoint = cmp.Or(meta.TokenEndpoint, cred.TokenEndpoint)
+	meta.AuthorizationEndpoint = cmp.Or(meta.AuthorizationEndpoint, cred.AuthorizationEndpoint)
 	tok, how, err := opts.reuse(ctx, cred, reg, issuer, meta)
 	if err != nil {
 		return err

@@ -84,3 +84,31 @@ func clientIDOf(t *testing.T, env map[string]string, name string) string {
 	}
 	return v.ClientID
 }
+
+// TestLoginUsesRecordedEndpoints: a server whose discovery leaves out its registration, token
+// and authorization endpoints. register is given them explicitly; the credential records them,
+// so that dcrctl login NAME later works without the flags.
+func TestLoginUsesRecordedEndpoints(t *testing.T) {
+	s := startCLIServer(t, func(c *testserver.Config) {
+		c.Registration = testserver.ModeUser
+		c.Switches = map[string]any{"discovery_hide": []any{"registration_endpoint", "token_endpoint", "authorization_endpoint"}}
+	})
+	dir := t.TempDir()
+	urlFile := filepath.Join(dir, "opened")
+	env := map[string]string{"DCRCTL_KEYSTORE": "file", "DCRCTL_CONFIG_DIR": filepath.Join(dir, "config")}
+	br := flowstest.New(testserver.DefaultUser, testserver.DefaultUserPassword)
+	iss := s.cfg.Issuer
+	if r := runUser(t, env, br, urlFile, "login", "nothing-yet", "--issuer", iss); r.Code == ExitOK {
+		t.Fatal("login of an unknown name worked")
+	}
+	r := runUser(t, env, br, urlFile, "register", "--issuer", iss, "--template", testserver.DefaultTemplate, "--name", "app",
+		"--login", "--no-browser", "--client-id", testserver.DefaultNativeClient,
+		"--registration-endpoint", iss+"/register", "--token-endpoint", iss+"/token", "--authorization-endpoint", iss+"/authorize")
+	if r.Code != ExitOK {
+		t.Fatalf("register: exit %d, %s", r.Code, r.Stderr)
+	}
+	r = runUser(t, env, br, urlFile, "login", "app", "--no-browser", "-o", "json")
+	if r.Code != ExitOK || !strings.Contains(r.Stdout, `"access_token"`) {
+		t.Fatalf("login without the endpoint flags: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+}

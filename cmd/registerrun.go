@@ -43,7 +43,7 @@ func registerRun(ctx context.Context, opts *registerOptions) error {
 		return err
 	}
 	res, err := r.Register(ctx, registrar.RegisterRequest{Name: opts.Name, Issuer: issuer, Endpoint: meta.RegistrationEndpoint,
-		InitialAccessToken: token, Template: opts.Template, Metadata: md})
+		InitialAccessToken: token, Template: opts.Template, Metadata: md, Endpoints: g.endpoints()})
 	if res == nil {
 		var ce *client.Error
 		if token == "" && errors.As(err, &ce) && ce.StatusCode == 401 {

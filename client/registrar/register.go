@@ -29,6 +29,10 @@ type RegisterRequest struct {
 	Template string
 	// Metadata is the client metadata; with Template, the members sent beside software_id.
 	Metadata client.Metadata
+	// Endpoints are the token, authorization and device authorization endpoints given
+	// explicitly (a server whose discovery lacks them): recorded with the credential, so
+	// that a later login uses them too. Registration is Endpoint above.
+	Endpoints client.Endpoints
 }
 
 // Check makes sure a credential called name (when not "") could be stored: the name is free
@@ -123,6 +127,8 @@ func (r *Registrar) Register(ctx context.Context, req RegisterRequest) (*Result,
 	if err != nil {
 		return nil, err
 	}
+	cred.TokenEndpoint, cred.AuthorizationEndpoint = req.Endpoints.Token, req.Endpoints.Authorization
+	cred.DeviceAuthorizationEndpoint = req.Endpoints.DeviceAuthorization
 	res := &Result{Credential: cred, Registration: reg, Changes: Compare(req.requested(), reg.Metadata)}
 	if r.store == nil {
 		return res, incomplete
