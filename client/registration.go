@@ -401,7 +401,10 @@ func (c *Client) managementURL(reg *Registration) (*url.URL, error) {
 // DeleteOption changes how Delete treats the server's answer.
 type DeleteOption func(*deleteOptions)
 
-type deleteOptions struct{ unauthorizedIsDeleted bool }
+type deleteOptions struct {
+	unauthorizedIsDeleted bool
+	gone                  *bool
+}
 
 // TreatUnauthorizedAsDeleted makes Delete succeed on 401 Unauthorized. RFC 7592 §2.3 has the
 // server answer 401 for a client that no longer exists, so a retried delete (the first one
@@ -409,6 +412,12 @@ type deleteOptions struct{ unauthorizedIsDeleted bool }
 // only when the caller is about to forget the registration anyway.
 func TreatUnauthorizedAsDeleted() DeleteOption {
 	return func(o *deleteOptions) { o.unauthorizedIsDeleted = true }
+}
+
+// ReportGone sets *gone to true when Delete succeeded only because of
+// [TreatUnauthorizedAsDeleted]: the server deleted nothing now.
+func ReportGone(gone *bool) DeleteOption {
+	return func(o *deleteOptions) { o.gone = gone }
 }
 
 // Delete deprovisions the client (RFC 7592 §2.3): DELETE at reg.RegistrationClientURI with
@@ -439,6 +448,9 @@ func (c *Client) delete(ctx context.Context, reg *Registration, o deleteOptions)
 	case r.status == http.StatusNoContent || r.status == http.StatusOK:
 		return nil
 	case r.status == http.StatusUnauthorized && o.unauthorizedIsDeleted:
+		if o.gone != nil {
+			*o.gone = true
+		}
 		return nil
 	}
 	return newError("delete", r, reg.RegistrationAccessToken, reg.ClientSecret)

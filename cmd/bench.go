@@ -65,9 +65,6 @@ by status and OAuth code, throughput, latency quantiles and histogram. Closed lo
 
 func benchRun(ctx context.Context, o *benchOptions) error {
 	g := o.G
-	if g.Output != "" && g.Output != "table" && g.Output != "json" {
-		return usageErrorf("-o %s: bench prints a table or json", g.Output)
-	}
 	cfg, err := o.config()
 	if err != nil {
 		return err

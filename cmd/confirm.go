@@ -22,10 +22,27 @@ func confirmHost(ios *IOStreams, issuer, what string, yes bool) error {
 	if !ios.Interactive() {
 		return usageErrorf("refusing to go on with %s without confirmation: add --yes if you mean it", u.Host)
 	}
-	fmt.Fprint(ios.ErrOut, "Continue? [y/N] ")
+	return ask(ios, "Continue?")
+}
+
+// confirm asks question on a terminal before a command changes something that cannot be
+// undone; yes (--yes) skips it, and without a terminal nobody is asked.
+func confirm(ios *IOStreams, question string, yes bool) error {
+	if yes || !ios.Interactive() {
+		return nil
+	}
+	return ask(ios, question)
+}
+
+// ask reads a y/N answer; anything but yes is an error saying that nothing was done.
+func ask(ios *IOStreams, question string) error {
+	fmt.Fprintf(ios.ErrOut, "%s [y/N] ", question)
 	line, _ := bufio.NewReader(ios.In).ReadString('\n')
 	if a := strings.ToLower(strings.TrimSpace(line)); a == "y" || a == "yes" {
 		return nil
 	}
-	return errors.New("not confirmed; nothing was sent")
+	return errNotConfirmed
 }
+
+// errNotConfirmed is a question answered no (exit code 1): nothing was sent.
+var errNotConfirmed = errors.New("not confirmed; nothing was sent or changed")

@@ -61,5 +61,5 @@ func forgetRun(ctx context.Context, opts *manageOptions) error {
 	}
 	fmt.Fprintf(g.IO.ErrOut, "forgot %q; client %s is still registered at %s (dcrctl delete removes a registration at the server)\n",
 		cred.Name, cred.ClientID, orNone(cred.Issuer))
-	return nil
+	return writeRemoved(g, removedView{Name: cred.Name, ClientID: cred.ClientID, Issuer: cred.Issuer, Forgotten: true})
 }

@@ -76,7 +76,7 @@ func TestCLIInteropNodeOIDCProvider(t *testing.T) {
 	// What node-oidc-provider 9.13.3 holds: what was sent, minus the member it does not know,
 	// plus its defaults; the secrets are not printed without --show-secrets.
 	want := map[string]any{
-		"name": "interop", "issuer": op.Issuer, "client_id": first.ClientID,
+		"name": "interop", "issuer": op.Issuer, "keystore": "file", "client_id": first.ClientID,
 		"client_id_issued_at":     reg["client_id_issued_at"],
 		"registration_client_uri": op.RegistrationEndpoint + "/" + first.ClientID,
 		"redirect_uris":           []any{"https://app.example/cb"},

@@ -54,9 +54,6 @@ type listItem struct {
 
 func listRun(ctx context.Context, opts *listOptions) error {
 	g := opts.G
-	if g.Output == "env" {
-		return usageErrorf("-o env is for one credential: use dcrctl show NAME -o env; list supports table, json and yaml")
-	}
 	st := opts.Store
 	if st == nil {
 		kind := g.Keystore

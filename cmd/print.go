@@ -20,6 +20,7 @@ type registrationView struct {
 	Name     string
 	Issuer   string
 	Keystore string
+	Template string // the template it was registered from
 	Reg      *client.Registration
 	Secrets  bool // print the client secret and registration access token
 	// Changes, when not nil, is printed under changesKey (register and update).
@@ -42,8 +43,8 @@ func writeRegistration(w io.Writer, format, envPrefix string, v registrationView
 	return writeRegistrationTable(w, v, reg)
 }
 
-// writeRegistrationDoc prints name, issuer, the registration's members and the changes as
-// one JSON or YAML object.
+// writeRegistrationDoc prints name, issuer, keystore, template, the registration's members
+// and the changes as one JSON or YAML object: every field the table shows.
 func writeRegistrationDoc(w io.Writer, format string, v registrationView, reg client.Registration) error {
 	body, err := json.Marshal(reg)
 	if err != nil {
@@ -51,7 +52,7 @@ func writeRegistrationDoc(w io.Writer, format string, v registrationView, reg cl
 	}
 	var b bytes.Buffer
 	b.WriteString("{")
-	for _, kv := range [][2]string{{"name", v.Name}, {"issuer", v.Issuer}} {
+	for _, kv := range [][2]string{{"name", v.Name}, {"issuer", v.Issuer}, {"keystore", v.Keystore}, {"template", v.Template}} {
 		if kv[1] != "" {
 			kb, _ := json.Marshal(kv[0])
 			vb, _ := json.Marshal(kv[1])
@@ -119,6 +120,7 @@ func writeRegistrationTable(w io.Writer, v registrationView, reg client.Registra
 		tw.row("registration_access_token", "(hidden: add --show-secrets)")
 	}
 	tw.row("keystore", v.Keystore)
+	tw.row("template", v.Template)
 	if err := tw.members(reg.Metadata); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -110,10 +111,8 @@ endpoint (RFC 7591), keeps their credentials in the OS keyring, manages them lat
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(c *cobra.Command, _ []string) error {
-			switch g.Output {
-			case "", "table", "json", "yaml", "env":
-			default:
-				return usageErrorf("unknown output format %q: use -o table, json, yaml or env", g.Output)
+			if err := checkOutput(c, g.Output); err != nil {
+				return err
 			}
 			// The profile and the environment fill in what the flags left out (globals.go).
 			return g.setup()
@@ -141,7 +140,28 @@ endpoint (RFC 7591), keeps their credentials in the OS keyring, manages them lat
 	for _, add := range subcommands {
 		root.AddCommand(add(g))
 	}
+	usageArgs(root)
 	return root
+}
+
+// usageArgs makes every argument check of c and its subcommands a usage error (exit code 2),
+// as a flag error is.
+func usageArgs(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				var ue *UsageError
+				if errors.As(err, &ue) {
+					return err
+				}
+				return &UsageError{Err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
+			}
+			return nil
+		}
+	}
+	for _, s := range c.Commands() {
+		usageArgs(s)
+	}
 }
 
 // subcommands is filled by each command's file in init, so that the files stay independent.
@@ -171,8 +191,12 @@ func newVersionCmd(g *GlobalOptions) *cobra.Command {
 				"go_version": runtime.Version(),
 				"platform":   runtime.GOOS + "/" + runtime.GOARCH,
 			}
-			if g.Output == "json" {
-				return writeJSON(g.IO.Out, v)
+			switch g.Output {
+			case "json", "yaml":
+				return writeData(g.IO.Out, g.Output, v, nil)
+			case "env":
+				return writeEnv(g.IO.Out, g.EnvPrefix, []envVar{{"VERSION", v["version"]}, {"COMMIT", v["commit"]},
+					{"BUILD_DATE", v["date"]}, {"GO_VERSION", v["go_version"]}, {"PLATFORM", v["platform"]}})
 			}
 			var b strings.Builder
 			fmt.Fprintf(&b, "dcrctl %s", v["version"])

@@ -24,6 +24,20 @@ func TestVersion(t *testing.T) {
 			want:  "dcrctl 1.2.3 (commit abc1234, built 2026-11-26T00:00:00Z) " + runtime.Version() + " " + platform + "\n",
 		},
 		{
+			name:  "yaml",
+			build: build,
+			args:  []string{"version", "-o", "yaml"},
+			want: "commit: abc1234\ndate: \"2026-11-26T00:00:00Z\"\ngo_version: " + runtime.Version() + "\nplatform: " + platform +
+				"\nversion: 1.2.3\n",
+		},
+		{
+			name:  "env",
+			build: build,
+			args:  []string{"version", "-o", "env"},
+			want: "DCR_VERSION='1.2.3'\nDCR_COMMIT='abc1234'\nDCR_BUILD_DATE='2026-11-26T00:00:00Z'\nDCR_GO_VERSION='" + runtime.Version() +
+				"'\nDCR_PLATFORM='" + platform + "'\n",
+		},
+		{
 			name: "development build, text",
 			args: []string{"version"},
 			want: "dcrctl  " + runtime.Version() + " " + platform + "\n",
