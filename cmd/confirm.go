@@ -18,7 +18,7 @@ func confirmHost(ios *IOStreams, issuer, what string, yes bool) error {
 	if err != nil || yes || client.IsLoopback(u.Hostname()) {
 		return nil // a bad URL is reported by the engine
 	}
-	fmt.Fprintf(ios.ErrOut, "warning: %s is not a loopback host: %s\n", u.Host, what)
+	ios.warnf("%s is not a loopback host: %s", u.Host, what)
 	if !ios.Interactive() {
 		return usageErrorf("refusing to go on with %s without confirmation: add --yes if you mean it", u.Host)
 	}

@@ -14,7 +14,8 @@ import (
 // --already-gone says when the server deleted nothing.
 func TestDeleteConfirmsAndReports(t *testing.T) {
 	s := startCLIServer(t, nil)
-	env := map[string]string{"DCRCTL_KEYSTORE": "file", "DCRCTL_CONFIG_DIR": t.TempDir(), "DCRCTL_CLIENT_SECRET": s.cfg.Clients[0].ClientSecret}
+	env := map[string]string{"DCRCTL_KEYSTORE": "file", "DCRCTL_CONFIG_DIR": t.TempDir(), "DCRCTL_CLIENT_SECRET": s.cfg.Clients[0].ClientSecret,
+		"NO_COLOR": "1"}
 	ctx := context.Background()
 	register := func(name string) string {
 		t.Helper()
@@ -27,7 +28,7 @@ func TestDeleteConfirmsAndReports(t *testing.T) {
 	}
 	onTTY := func(answer string, args ...string) cliResult {
 		out, errOut := &lockedBuffer{}, &lockedBuffer{}
-		ios := &IOStreams{In: strings.NewReader(answer), Out: out, ErrOut: errOut, InTTY: true, ErrTTY: true, NoColor: true,
+		ios := &IOStreams{In: strings.NewReader(answer), Out: out, ErrOut: errOut, InTTY: true, ErrTTY: true,
 			Getenv: func(k string) string { return env[k] }}
 		code := Run(ctx, ios, BuildInfo{Version: "test"}, args)
 		return cliResult{Code: code, Stdout: out.String(), Stderr: errOut.String()}

@@ -388,5 +388,5 @@ func (s *spinner) Stop() {
 
 // warnSecretOnArgv is printed when a secret was given on the command line.
 func warnSecretOnArgv(ios *IOStreams, what, instead string) {
-	fmt.Fprintf(ios.ErrOut, "warning: %s on the command line is visible to other users (ps) and kept in shell history: %s\n", what, instead)
+	ios.warnf("%s on the command line is visible to other users (ps) and kept in shell history: %s", what, instead)
 }

@@ -50,10 +50,6 @@ func (s *IOStreams) Interactive() bool {
 	return s.InTTY && s.ErrTTY && s.getenv("CI") != "true"
 }
 
-// ColorEnabled reports whether stderr may carry ANSI colour.
-func (s *IOStreams) ColorEnabled() bool {
-	return s.ErrTTY && !s.NoColor && s.getenv("NO_COLOR") == ""
-}
 
 func (s *IOStreams) getenv(k string) string {
 	if s.Getenv == nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -90,7 +91,7 @@ func listRun(ctx context.Context, opts *listOptions) error {
 		for _, it := range items {
 			rows = append(rows, []string{it.Name, it.ClientID, it.Issuer, orDash(it.Template), orDash(it.Keystore), orDash(it.IssuedAt)})
 		}
-		_, err := io.WriteString(w, columns(rows))
+		_, err := io.WriteString(w, columns(rows, g.IO.outColour()))
 		return err
 	})
 }
@@ -102,25 +103,26 @@ func orDash(s string) string {
 	return s
 }
 
-// columns lays rows out in aligned columns separated by two spaces.
-func columns(rows [][]string) string {
+// columns lays rows out in aligned columns separated by two spaces; the first row is the
+// header, bold when colour is on.
+func columns(rows [][]string, colour bool) string {
 	var width []int
 	for _, r := range rows {
 		for i, c := range r {
 			if i >= len(width) {
 				width = append(width, 0)
 			}
-			width[i] = max(width[i], len(c))
+			width[i] = max(width[i], utf8.RuneCountInString(c))
 		}
 	}
 	var b strings.Builder
-	for _, r := range rows {
+	for n, r := range rows {
 		for i, c := range r {
-			if i == len(r)-1 {
-				b.WriteString(c)
-			} else {
-				fmt.Fprintf(&b, "%-*s  ", width[i], c)
+			pad := ""
+			if i < len(r)-1 {
+				pad = strings.Repeat(" ", width[i]-utf8.RuneCountInString(c)+2)
 			}
+			b.WriteString(paint(colour && n == 0, sgrBold, c) + pad)
 		}
 		b.WriteString("\n")
 	}

@@ -36,9 +36,10 @@ func (n *narrator) step(name string, err error, format string, args ...any) erro
 	}
 	n.result.Steps = append(n.result.Steps, s)
 	if n.table {
-		mark := "ok  "
+		colour := n.g.IO.outColour()
+		mark := paint(colour, sgrGreen, "ok") + "  "
 		if err != nil {
-			mark = "FAIL"
+			mark = paint(colour, sgrRed, "FAIL")
 		}
 		fmt.Fprintf(n.w, " %d %s  %s\n", len(n.result.Steps), mark, s.Detail)
 	}

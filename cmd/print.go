@@ -129,15 +129,15 @@ func writeRegistrationTable(w io.Writer, v registrationView, reg client.Registra
 }
 
 // writeChanges prints one warning line per member the server ignored or replaced.
-func writeChanges(w io.Writer, changes []registrar.Change) {
+func writeChanges(ios *IOStreams, changes []registrar.Change) {
 	for _, c := range changes {
 		switch {
 		case c.Secret:
-			fmt.Fprintf(w, "warning: the server %s %s (a secret: values not shown)\n", c.Kind, c.Member)
+			ios.warnf("the server %s %s (a secret: values not shown)", c.Kind, c.Member)
 		case c.Kind == registrar.ChangeIgnored:
-			fmt.Fprintf(w, "warning: the server ignored %s (sent %s): it is not part of the registration\n", c.Member, c.Sent)
+			ios.warnf("the server ignored %s (sent %s): it is not part of the registration", c.Member, c.Sent)
 		default:
-			fmt.Fprintf(w, "warning: the server replaced %s: sent %s, got %s\n", c.Member, c.Sent, c.Got)
+			ios.warnf("the server replaced %s: sent %s, got %s", c.Member, c.Sent, c.Got)
 		}
 	}
 }

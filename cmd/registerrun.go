@@ -73,7 +73,7 @@ func (opts *registerOptions) request() (string, client.Metadata, error) {
 	for _, k := range responseOnlyMembers {
 		if _, ok := members[k]; ok {
 			delete(members, k)
-			fmt.Fprintf(g.IO.ErrOut, "warning: %s is issued by the server, not sent in a registration: ignored\n", k)
+			g.IO.warnf("%s is issued by the server, not sent in a registration: ignored", k)
 		}
 	}
 	delete(members, "client_id")
@@ -128,7 +128,7 @@ func (opts *registerOptions) report(res *registrar.Result, st keystore.Store, er
 	default:
 		fmt.Fprintf(g.IO.ErrOut, "registered client %s at %s; stored as %q (keystore %s)\n", res.Registration.ClientID, view.Issuer, view.Name, view.Keystore)
 	}
-	writeChanges(g.IO.ErrOut, res.Changes)
+	writeChanges(g.IO, res.Changes)
 	if werr := writeRegistration(g.IO.Out, g.Output, g.EnvPrefix, view); werr != nil {
 		return werr
 	}

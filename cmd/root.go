@@ -92,7 +92,7 @@ func Run(ctx context.Context, ios *IOStreams, build BuildInfo, args []string) in
 	}
 	err = withAdvice(err)
 	if err != nil {
-		fmt.Fprintf(ios.ErrOut, "dcrctl: %s\n", err)
+		fmt.Fprintf(ios.ErrOut, "%s %s\n", ios.errorPrefix(), err)
 	}
 	return ExitCode(err)
 }

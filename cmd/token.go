@@ -102,7 +102,7 @@ func tokenRun(ctx context.Context, opts *tokenOptions) error {
 	}
 	for _, s := range opts.Scopes {
 		if !tok.HasScope(s) {
-			fmt.Fprintf(g.IO.ErrOut, "warning: the server granted scope %q, without %q: requests that need %q will be refused\n", tok.Scope, s, s)
+			g.IO.warnf("the server granted scope %q, without %q: requests that need %q will be refused", tok.Scope, s, s)
 		}
 	}
 	return writeToken(g.IO.Out, g.Output, g.EnvPrefix, tok)

@@ -66,7 +66,7 @@ func updateRun(ctx context.Context, opts *updateOptions) error {
 		return err
 	}
 	fmt.Fprintf(g.IO.ErrOut, "updated %q (client %s)\n", res.Name(), res.Registration.ClientID)
-	writeChanges(g.IO.ErrOut, res.Changes)
+	writeChanges(g.IO, res.Changes)
 	v := opts.view(res.Credential, res.Registration)
 	v.Changes = orEmpty(res.Changes)
 	if werr := writeRegistration(g.IO.Out, g.Output, g.EnvPrefix, v); werr != nil {
