@@ -277,6 +277,13 @@ func clean(s string, max int, secrets []string) string {
 	return s
 }
 
+// BearerChallenge returns the auth-params of the first Bearer challenge in the response
+// header h's WWW-Authenticate values (RFC 7235 §4.1, RFC 6750 §3), such as error, scope or
+// RFC 9728's resource_metadata, keyed by lower-case name; nil when there is none.
+func BearerChallenge(h http.Header) map[string]string {
+	return bearerChallenge(h.Values("WWW-Authenticate"))
+}
+
 // bearerChallenge returns the auth-params of the first Bearer challenge in the
 // WWW-Authenticate header values (RFC 7235 §4.1, RFC 6750 §3), or nil.
 func bearerChallenge(values []string) map[string]string {

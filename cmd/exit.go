@@ -17,7 +17,7 @@ const (
 	ExitOK       = 0   // success
 	ExitError    = 1   // any other failure
 	ExitUsage    = 2   // bad flags or arguments
-	ExitServer   = 3   // the server answered with a protocol error
+	ExitServer   = 3   // the server answered with a protocol error, or probe found a violation
 	ExitAuth     = 4   // authentication failed: bad or missing token, wrong credentials, login refused
 	ExitKeystore = 5   // the credential store failed (no keyring, locked, too big, not found)
 	ExitTimeout  = 6   // a time limit ran out (--timeout, a browser login, a device approval)
@@ -29,7 +29,7 @@ const exitCodeHelp = `Exit codes:
   0    success
   1    other failure
   2    usage error (bad flags or arguments)
-  3    the server answered with a protocol error
+  3    the server answered with a protocol error (probe: the report has a violation)
   4    authentication failed (token, credentials, login)
   5    credential store error (keyring unavailable, locked, not found)
   6    timed out
@@ -69,6 +69,7 @@ var exitRules = []struct {
 		return errors.As(err, &ce) && ce.StatusCode == 401
 	}},
 	{ExitServer, isA[*client.Error]},
+	{ExitServer, isA[*ProbeViolationsError]},
 	{ExitServer, func(err error) bool {
 		return errors.Is(err, client.ErrIncompleteResponse) || errors.Is(err, client.ErrIssuerMismatch)
 	}},

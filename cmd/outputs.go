@@ -21,6 +21,7 @@ var outputFormats = map[string][]string{
 	"dcrctl import":       {"table"},
 	"dcrctl list":         {"table", "json", "yaml"},
 	"dcrctl login":        {"table", "json", "yaml", "env"},
+	"dcrctl probe":        {"table", "json", "markdown"},
 	"dcrctl quickstart":   {"table", "json", "yaml"},
 	"dcrctl register":     {"table", "json", "yaml", "env"},
 	"dcrctl serve":        {"table", "json"},
@@ -32,7 +33,7 @@ var outputFormats = map[string][]string{
 }
 
 // allOutputs are the values -o knows at all.
-var allOutputs = []string{"table", "json", "yaml", "env"}
+var allOutputs = []string{"table", "json", "yaml", "env", "markdown"}
 
 // checkOutput refuses an -o value that c does not honour.
 func checkOutput(c *cobra.Command, format string) error {
