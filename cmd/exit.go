@@ -17,6 +17,7 @@ const (
 	ExitOK       = 0   // success
 	ExitError    = 1   // any other failure
 	ExitUsage    = 2   // bad flags or arguments
+	ExitChanges  = 2   // dcrctl plan: changes are needed (as diff(1) and terraform plan -detailed-exitcode)
 	ExitServer   = 3   // the server answered with a protocol error, or probe found a violation
 	ExitAuth     = 4   // authentication failed: bad or missing token, wrong credentials, login refused
 	ExitKeystore = 5   // the credential store failed (no keyring, locked, too big, not found)
@@ -28,7 +29,7 @@ const (
 const exitCodeHelp = `Exit codes:
   0    success
   1    other failure
-  2    usage error (bad flags or arguments)
+  2    usage error (bad flags or arguments); dcrctl plan: changes are needed
   3    the server answered with a protocol error (probe: the report has a violation)
   4    authentication failed (token, credentials, login)
   5    credential store error (keyring unavailable, locked, not found)
@@ -53,6 +54,7 @@ var exitRules = []struct {
 	code  int
 	match func(error) bool
 }{
+	{ExitChanges, isA[*changesError]},
 	{ExitUsage, isA[*UsageError]},
 	{ExitUsage, isA[*registrar.NameTakenError]},
 	{ExitUsage, isA[*registrar.ClientIDTakenError]},

@@ -50,6 +50,8 @@ func TestExitCodes(t *testing.T) {
 		{"keyring timeout", wrap(&keystore.TimeoutError{Op: "read", After: time.Second}), ExitTimeout},
 		{"--timeout", wrap(context.DeadlineExceeded), ExitTimeout},
 		{"interrupted", wrap(context.Canceled), ExitCanceled},
+		{"plan: changes needed", &changesError{n: 1}, ExitChanges},
+		{"apply: a failed entry", &failedStepsError{names: []string{"a"}, first: wrap(&client.Error{Op: "register", StatusCode: 400})}, ExitServer},
 		{"other", errors.New("x"), ExitError},
 	}
 	for _, tc := range cases {

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -20,6 +21,7 @@ type grantOptions struct {
 	Device            bool
 	ClientID          string
 	ClientSecretFile  string
+	ClientSecretEnv   string // the secret's environment variable; "" is DCRCTL_CLIENT_SECRET
 	AuthMethod        string
 	Scopes            []string
 	CallbackPort      int
@@ -123,7 +125,7 @@ func (o *grantOptions) secret(ios *IOStreams) (string, error) {
 	if o.Stored {
 		return o.StoredSecret, nil
 	}
-	s, err := readSecret(ios, "client secret", o.ClientSecretFile, "DCRCTL_CLIENT_SECRET")
+	s, err := readSecret(ios, "client secret", o.ClientSecretFile, cmp.Or(o.ClientSecretEnv, "DCRCTL_CLIENT_SECRET"))
 	if err != nil || s != "" || !o.ClientCredentials {
 		return s, err
 	}

@@ -18,6 +18,7 @@ import (
 type initialTokenOptions struct {
 	grantOptions
 	TokenFile string
+	TokenEnv  string // initial token: from this environment variable (dcrctl apply's token_env)
 	Token     string // --token on argv: accepted with a warning
 }
 
@@ -33,7 +34,7 @@ func (o *initialTokenOptions) addFlags(f *pflag.FlagSet) {
 func (o initialTokenOptions) get(ctx context.Context, g *GlobalOptions, issuer string, meta *client.ServerMetadata) (string, error) {
 	p := g.settings.Profile
 	modes := o.modes()
-	for _, on := range []bool{o.TokenFile != "", o.Token != ""} {
+	for _, on := range []bool{o.TokenFile != "", o.Token != "", o.TokenEnv != ""} {
 		if on {
 			modes++
 		}
@@ -56,8 +57,8 @@ func (o initialTokenOptions) get(ctx context.Context, g *GlobalOptions, issuer s
 		warnSecretOnArgv(g.IO, "--token", "use --token-file FILE (or -) or DCRCTL_TOKEN")
 		return o.Token, nil
 	}
-	if o.TokenFile != "" {
-		return readSecret(g.IO, "initial access token", o.TokenFile, "")
+	if o.TokenFile != "" || o.TokenEnv != "" {
+		return o.givenToken(g.IO)
 	}
 	o.fromProfile(g.IO, p)
 	if o.ClientID == "" {
@@ -69,6 +70,18 @@ func (o initialTokenOptions) get(ctx context.Context, g *GlobalOptions, issuer s
 		return "", fmt.Errorf("getting the initial access token: %w", err)
 	}
 	return tok.AccessToken, nil
+}
+
+// givenToken reads an initial access token the user already has: from --token-file or
+// from the environment variable TokenEnv.
+func (o initialTokenOptions) givenToken(ios *IOStreams) (string, error) {
+	if o.TokenFile != "" {
+		return readSecret(ios, "initial access token", o.TokenFile, "")
+	}
+	if tok, _ := readSecret(ios, "initial access token", "", o.TokenEnv); tok != "" {
+		return tok, nil
+	}
+	return "", usageErrorf("the environment variable %s, which should hold the initial access token, is empty: set it", o.TokenEnv)
 }
 
 // expandHome expands a leading "~/" in a path from the config file (a shell would have done

@@ -12,15 +12,18 @@ import (
 // command silently prints plain text for -o json. A new command must be listed here
 // (TestEveryCommandDeclaresItsOutputs).
 var outputFormats = map[string][]string{
+	"dcrctl apply":        {"table", "json", "yaml"},
 	"dcrctl bench":        {"table", "json"},
 	"dcrctl completion":   {"table"},
 	"dcrctl delete":       {"table", "json", "yaml"},
 	"dcrctl discover":     {"table", "json", "yaml", "env"},
+	"dcrctl export":       {"table", "json", "yaml"},
 	"dcrctl forget":       {"table", "json", "yaml"},
 	"dcrctl get":          {"table", "json", "yaml", "env"},
 	"dcrctl import":       {"table"},
 	"dcrctl list":         {"table", "json", "yaml"},
 	"dcrctl login":        {"table", "json", "yaml", "env"},
+	"dcrctl plan":         {"table", "json", "yaml"},
 	"dcrctl probe":        {"table", "json", "markdown"},
 	"dcrctl quickstart":   {"table", "json", "yaml"},
 	"dcrctl register":     {"table", "json", "yaml", "env"},

@@ -54,6 +54,12 @@ type Credential struct {
 	// (optional). Put removes any top-level client_secret, registration_access_token or
 	// refresh_token member before it reaches the index.
 	Registration json.RawMessage `json:"registration,omitempty"`
+
+	// LastRequest is the caller's record of the last register or update request it sent
+	// for this client, as JSON (optional; package registrar keeps there the metadata it
+	// sent, secrets redacted, and the members the server did not take as sent). It goes to
+	// the index like Registration, so it must never hold a secret.
+	LastRequest json.RawMessage `json:"last_request,omitempty"`
 }
 
 // HasSecrets reports whether any secret field is set.
@@ -73,6 +79,7 @@ func (c Credential) clone() Credential {
 	c.GrantTypes = slices.Clone(c.GrantTypes)
 	c.RedirectURIs = slices.Clone(c.RedirectURIs)
 	c.Registration = bytes.Clone(c.Registration)
+	c.LastRequest = bytes.Clone(c.LastRequest)
 	return c
 }
 

@@ -52,6 +52,7 @@ type indexEntry struct {
 	Endpoints             *endpoints      `json:"endpoints,omitempty"`
 	UpdatedAt             time.Time       `json:"updated_at,omitzero"`
 	Registration          json.RawMessage `json:"registration,omitempty"`
+	LastRequest           json.RawMessage `json:"last_request,omitempty"`
 	Secrets               *secretRef      `json:"secrets,omitempty"` // nil: the credential has no secrets
 }
 
@@ -162,6 +163,7 @@ func (e indexEntry) credential() Credential {
 		GrantTypes: e.GrantTypes, RedirectURIs: e.RedirectURIs,
 		IssuedAt: e.IssuedAt, SecretExpiresAt: e.SecretExpiresAt, Registration: compactJSON(e.Registration),
 		TokenExpiry: e.TokenExpiry, TokenScope: e.TokenScope, Keystore: e.Keystore,
+		LastRequest: compactJSON(e.LastRequest),
 	}
 	if e.Endpoints != nil {
 		c.TokenEndpoint, c.AuthorizationEndpoint, c.DeviceAuthorizationEndpoint = e.Endpoints.Token, e.Endpoints.Authorization, e.Endpoints.DeviceAuthorization
@@ -177,6 +179,7 @@ func entryOf(c Credential) indexEntry {
 		GrantTypes: c.GrantTypes, RedirectURIs: c.RedirectURIs,
 		IssuedAt: c.IssuedAt, SecretExpiresAt: c.SecretExpiresAt, Registration: c.Registration,
 		TokenExpiry: c.TokenExpiry, TokenScope: c.TokenScope, Endpoints: endpointsOf(c),
+		LastRequest: c.LastRequest,
 	}
 }
 

@@ -84,7 +84,7 @@ func (s *indexedStore) put(ctx context.Context, c Credential) error {
 	if err != nil {
 		return err
 	}
-	c.Registration = reg
+	c.Registration, c.LastRequest = reg, compactJSON(c.LastRequest)
 	var chunks []string
 	size := 0
 	if b := blobOf(c); !b.empty() {

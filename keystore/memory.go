@@ -39,7 +39,7 @@ func (m *Memory) Put(ctx context.Context, c Credential) error {
 		return fmt.Errorf("keystore: put %q: %w", c.Name, err)
 	}
 	c = c.clone()
-	c.Registration, c.Keystore = reg, KindMemory
+	c.Registration, c.LastRequest, c.Keystore = reg, compactJSON(c.LastRequest), KindMemory
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.creds == nil {

@@ -103,6 +103,7 @@ func ReadRecovery(path string) (Credential, error) {
 		return Credential{}, fmt.Errorf("keystore: read recovery file: %w", &CorruptError{Path: path, Err: err})
 	}
 	r.Credential.Registration = compactJSON(r.Credential.Registration)
+	r.Credential.LastRequest = compactJSON(r.Credential.LastRequest)
 	return r.Credential, nil
 }
 

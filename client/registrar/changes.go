@@ -45,7 +45,7 @@ func Compare(sent, got client.Metadata) []Change {
 		switch {
 		case !ok || isNull(gv):
 			out = append(out, Change{Member: k, Kind: ChangeIgnored, Sent: sv})
-		case !sameValue(k, sv, gv):
+		case !SameValue(k, sv, gv):
 			out = append(out, Change{Member: k, Kind: ChangeReplaced, Sent: sv, Got: gv})
 		}
 	}
@@ -68,7 +68,10 @@ func membersOf(md client.Metadata) map[string]json.RawMessage {
 
 func isNull(v json.RawMessage) bool { return strings.TrimSpace(string(v)) == "null" }
 
-func sameValue(member string, a, b json.RawMessage) bool {
+// SameValue reports whether a and b, two JSON values of the metadata member called member,
+// say the same: equal as JSON, or for scope the same set of scope tokens (RFC 6749 §3.3).
+// It is the comparison Compare uses.
+func SameValue(member string, a, b json.RawMessage) bool {
 	var av, bv any
 	if json.Unmarshal(a, &av) != nil || json.Unmarshal(b, &bv) != nil {
 		return string(a) == string(b)

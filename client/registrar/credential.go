@@ -108,6 +108,7 @@ func DefaultName(base string, reg *client.Registration, taken map[string]bool) s
 // tokens of the client's last login and the endpoints it was registered with.
 func carry(c, old keystore.Credential) keystore.Credential {
 	c.RefreshToken, c.AccessToken, c.TokenExpiry, c.TokenScope = old.RefreshToken, old.AccessToken, old.TokenExpiry, old.TokenScope
+	c.LastRequest = old.LastRequest
 	c.TokenEndpoint, c.AuthorizationEndpoint, c.DeviceAuthorizationEndpoint = old.TokenEndpoint, old.AuthorizationEndpoint, old.DeviceAuthorizationEndpoint
 	return c
 }

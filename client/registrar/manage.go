@@ -117,9 +117,12 @@ func (r *Registrar) Update(ctx context.Context, name string, edit Edit) (*Result
 	if upd == nil {
 		return nil, err
 	}
-	res, perr := r.persist(ctx, "update", cur.Credential, upd)
+	changes := Compare(md, upd.Metadata)
+	sent := cur.Credential
+	sent.LastRequest = lastRequestOf(md, changes)
+	res, perr := r.persist(ctx, "update", sent, upd)
 	if res != nil {
-		res.Changes = Compare(md, upd.Metadata)
+		res.Changes = changes
 	}
 	if perr != nil {
 		return res, perr

@@ -130,6 +130,8 @@ func (r *Registrar) Register(ctx context.Context, req RegisterRequest) (*Result,
 	cred.TokenEndpoint, cred.AuthorizationEndpoint = req.Endpoints.Token, req.Endpoints.Authorization
 	cred.DeviceAuthorizationEndpoint = req.Endpoints.DeviceAuthorization
 	res := &Result{Credential: cred, Registration: reg, Changes: Compare(req.requested(), reg.Metadata)}
+	res.Credential.LastRequest = lastRequestOf(req.requested(), res.Changes)
+	cred = res.Credential
 	if r.store == nil {
 		return res, incomplete
 	}

@@ -11,6 +11,7 @@ package servertest
 
 import (
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 
 	"github.com/dcrctl/dcrctl/testserver"
@@ -45,19 +46,26 @@ func (s *Server) URL(path string) string { return s.Server.Issuer() + path }
 // the test if the server cannot start.
 func Start(tb TB, mutate func(*testserver.Config)) *Server {
 	tb.Helper()
-	return start(tb, false, mutate)
+	return start(tb, false, nil, mutate)
+}
+
+// StartWith is Start with the server's handler wrapped by wrap: for a test that watches the
+// requests reaching the real server (counting its writes, say) or holds some of them up.
+func StartWith(tb TB, wrap func(http.Handler) http.Handler, mutate func(*testserver.Config)) *Server {
+	tb.Helper()
+	return start(tb, false, wrap, mutate)
 }
 
 // StartTLS is Start over HTTPS: the issuer is https://127.0.0.1:PORT, with httptest's
 // certificate (HTTP.Client() trusts it) unless mutate sets Config.TLS.
 func StartTLS(tb TB, mutate func(*testserver.Config)) *Server {
 	tb.Helper()
-	return start(tb, true, mutate)
+	return start(tb, true, nil, mutate)
 }
 
 // New is Start for code without a test to fail, such as examples: the caller must Close the
 // server.
-func New(mutate func(*testserver.Config)) (*Server, error) { return open(false, mutate) }
+func New(mutate func(*testserver.Config)) (*Server, error) { return open(false, nil, mutate) }
 
 // Close stops the HTTP server and closes the authorization server's database.
 func (s *Server) Close() error {
@@ -65,9 +73,9 @@ func (s *Server) Close() error {
 	return s.Server.Close()
 }
 
-func start(tb TB, useTLS bool, mutate func(*testserver.Config)) *Server {
+func start(tb TB, useTLS bool, wrap func(http.Handler) http.Handler, mutate func(*testserver.Config)) *Server {
 	tb.Helper()
-	s, err := open(useTLS, mutate)
+	s, err := open(useTLS, wrap, mutate)
 	if err != nil {
 		tb.Fatalf("%v", err)
 		return nil
@@ -76,7 +84,7 @@ func start(tb TB, useTLS bool, mutate func(*testserver.Config)) *Server {
 	return s
 }
 
-func open(useTLS bool, mutate func(*testserver.Config)) (*Server, error) {
+func open(useTLS bool, wrap func(http.Handler) http.Handler, mutate func(*testserver.Config)) (*Server, error) {
 	hs := httptest.NewUnstartedServer(nil)
 	cfg := testserver.DefaultConfig()
 	cfg.Issuer = "http://" + hs.Listener.Addr().String()
@@ -92,6 +100,9 @@ func open(useTLS bool, mutate func(*testserver.Config)) (*Server, error) {
 		return nil, fmt.Errorf("servertest: %w", err)
 	}
 	hs.Config.Handler = srv
+	if wrap != nil {
+		hs.Config.Handler = wrap(srv)
+	}
 	if useTLS {
 		hs.TLS = cfg.TLS
 		hs.StartTLS()
