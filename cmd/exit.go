@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/dcrctl/dcrctl/client"
+	"github.com/dcrctl/dcrctl/client/cimd"
 	"github.com/dcrctl/dcrctl/client/registrar"
 	"github.com/dcrctl/dcrctl/flows"
 	"github.com/dcrctl/dcrctl/keystore"
@@ -22,6 +23,7 @@ const (
 	ExitAuth     = 4   // authentication failed: bad or missing token, wrong credentials, login refused
 	ExitKeystore = 5   // the credential store failed (no keyring, locked, too big, not found)
 	ExitTimeout  = 6   // a time limit ran out (--timeout, a browser login, a device approval)
+	ExitInvalid  = 7   // a checked document breaks a rule (dcrctl cimd check, cimd init)
 	ExitCanceled = 130 // interrupted (Ctrl-C)
 )
 
@@ -34,6 +36,7 @@ const exitCodeHelp = `Exit codes:
   4    authentication failed (token, credentials, login)
   5    credential store error (keyring unavailable, locked, not found)
   6    timed out
+  7    the document checked is invalid (dcrctl cimd check)
   130  interrupted`
 
 // UsageError marks an error in the command line itself.
@@ -58,6 +61,7 @@ var exitRules = []struct {
 	{ExitUsage, isA[*UsageError]},
 	{ExitUsage, isA[*registrar.NameTakenError]},
 	{ExitUsage, isA[*registrar.ClientIDTakenError]},
+	{ExitInvalid, isA[*cimd.InvalidError]},
 	{ExitCanceled, func(err error) bool { return errors.Is(err, context.Canceled) }},
 	{ExitTimeout, func(err error) bool { return errors.Is(err, context.DeadlineExceeded) }},
 	{ExitKeystore, isA[*registrar.StoreError]},

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dcrctl/dcrctl/client"
+	"github.com/dcrctl/dcrctl/client/cimd"
 	"github.com/dcrctl/dcrctl/client/registrar"
 	"github.com/dcrctl/dcrctl/flows"
 	"github.com/dcrctl/dcrctl/keystore"
@@ -52,6 +53,8 @@ func TestExitCodes(t *testing.T) {
 		{"interrupted", wrap(context.Canceled), ExitCanceled},
 		{"plan: changes needed", &changesError{n: 1}, ExitChanges},
 		{"apply: a failed entry", &failedStepsError{names: []string{"a"}, first: wrap(&client.Error{Op: "register", StatusCode: 400})}, ExitServer},
+		{"cimd document invalid", invalidDocument("d.json", cimd.Problems{{Message: "x"}}), ExitInvalid},
+		{"cimd warnings only", invalidDocument("d.json", cimd.Problems{{Message: "x", Warning: true}}), ExitOK},
 		{"other", errors.New("x"), ExitError},
 	}
 	for _, tc := range cases {

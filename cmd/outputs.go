@@ -14,6 +14,9 @@ import (
 var outputFormats = map[string][]string{
 	"dcrctl apply":        {"table", "json", "yaml"},
 	"dcrctl bench":        {"table", "json"},
+	"dcrctl cimd":         {"table"},
+	"dcrctl cimd check":   {"table", "json", "yaml"},
+	"dcrctl cimd init":    {"table"},
 	"dcrctl completion":   {"table"},
 	"dcrctl delete":       {"table", "json", "yaml"},
 	"dcrctl discover":     {"table", "json", "yaml", "env"},

@@ -1,0 +1,67 @@
+package cimd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// FetchTimeout bounds a fetch whose context and client have no shorter limit.
+const FetchTimeout = 5 * time.Second
+
+// Result is a fetched and checked document.
+type Result struct {
+	// Document is nil when nothing usable came back (a URL, status or body problem).
+	Document *Document
+	Problems Problems
+	// StatusCode and Header are the response's (for caching, RFC 9111); 0 and nil when the
+	// URL was refused before any request.
+	StatusCode int
+	Header     http.Header
+}
+
+// Fetch GETs the document at clientID with hc (nil: a client with FetchTimeout) and checks
+// it. It does not follow redirects (§5: "The authorization server MUST NOT automatically
+// follow HTTP redirects"), treats any status but 200 as a problem (§5: "MUST treat all other
+// HTTP status codes as an error response") and reads at most MaxSize bytes (§8.7). A URL
+// that breaks §3 is not fetched. The error is for no response at all (DNS, connection, TLS,
+// timeout); what came back and is wrong is in Result.Problems.
+func Fetch(ctx context.Context, hc *http.Client, clientID string) (*Result, error) {
+	if ps := CheckURL(clientID, ""); ps.Err() != nil {
+		return &Result{Problems: ps}, nil
+	}
+	c := http.Client{Timeout: FetchTimeout}
+	if hc != nil {
+		c = *hc
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	ctx, cancel := context.WithTimeout(ctx, FetchTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, clientID, nil)
+	if err != nil {
+		return nil, fmt.Errorf("cimd: fetch %s: %w", clientID, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cimd: fetch %s: %w", clientID, err)
+	}
+	defer resp.Body.Close()
+	res := &Result{StatusCode: resp.StatusCode, Header: resp.Header}
+	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		res.Problems = Problems{problem("", "§5", "the server answered %s, redirecting to %q: redirects are not followed; serve the document at the client_id URL itself", resp.Status, resp.Header.Get("Location"))}
+		return res, nil
+	case resp.StatusCode != http.StatusOK:
+		res.Problems = Problems{problem("", "§5", "the server answered %s, not 200 OK", resp.Status)}
+		return res, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cimd: fetch %s: read the body: %w", clientID, err)
+	}
+	res.Document, res.Problems = Check(body, Source{URL: clientID, ContentType: resp.Header.Get("Content-Type"), Fetched: true})
+	return res, nil
+}
