@@ -34,6 +34,7 @@ func TestExitCodes(t *testing.T) {
 		{"server error 500", wrap(&client.Error{Op: "update", StatusCode: 500}), ExitServer},
 		{"incomplete response", wrap(client.ErrIncompleteResponse), ExitServer},
 		{"issuer mismatch", wrap(client.ErrIssuerMismatch), ExitServer},
+		{"probe found a violation", &ProbeViolationsError{N: 1}, ExitServer},
 		{"not found", wrap(keystore.ErrNotFound), ExitKeystore},
 		{"not found (cmd)", notFound("x"), ExitKeystore},
 		{"secrets missing", wrap(keystore.ErrSecretsMissing), ExitKeystore},

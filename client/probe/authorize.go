@@ -34,7 +34,7 @@ func (a answer) String() string {
 	case "error-redirect":
 		return fmt.Sprintf("%d redirect to the redirect_uri with error=%s", a.status, a.code)
 	case "failed":
-		return "no answer: " + failure(a.err)
+		return failure(a.err)
 	}
 	return fmt.Sprintf("%d (%s)", a.status, a.kind)
 }
@@ -124,37 +124,53 @@ func (p *prober) authorize(ctx context.Context) {
 	}
 	base := p.authz(ctx, id, loopbackV4, "S256", "code")
 	redirects := []answer{base}
+	if base.kind == "failed" {
+		p.skip(base.String(), authzChecks...)
+		return
+	}
 	if base.kind != "accepted" {
 		p.no("pkce_s256", "", "a request with S256 as registered: "+base.String())
 		p.skip("the request as registered, with S256, was not accepted: "+base.String(), "loopback_any_port", "pkce_plain", "pkce_required")
 	} else {
 		p.yes("pkce_s256", "", "a request with S256: "+base.String())
-		port := p.port()
-		anyPort := p.authz(ctx, id, "http://127.0.0.1:"+port+"/callback", "S256", "code")
-		switch anyPort.kind {
-		case "accepted", "error-redirect", "code-redirect":
-			p.yes("loopback_any_port", "", "registered "+loopbackV4+", asked with port "+port+": "+anyPort.String())
-		default:
-			p.no("loopback_any_port", "", "registered "+loopbackV4+", asked with port "+port+": "+anyPort.String())
-			p.advice = append(p.advice, "this server needs the exact loopback port: register http://127.0.0.1:PORT/… with the port the client listens on, and listen on that port")
-		}
-		plain := p.authz(ctx, id, loopbackV4, "plain", "code")
-		if plain.kind == "accepted" {
-			p.yes("pkce_plain", "", "a request with plain: "+plain.String())
-		} else {
-			p.no("pkce_plain", "", "a request with plain: "+plain.String())
-		}
-		none := p.authz(ctx, id, loopbackV4, "", "code")
-		if none.kind == "accepted" {
-			p.no("pkce_required", "", "a public client's request without PKCE: "+none.String())
-			p.advice = append(p.advice, "send PKCE with S256 on every authorization request: the server does not insist, but RFC 9700 §2.1.1 does")
-		} else {
-			p.yes("pkce_required", "", "a public client's request without PKCE: "+none.String())
-		}
-		redirects = append(redirects, plain, none)
+		redirects = append(redirects, p.variants(ctx, id)...)
 	}
 	redirects = append(redirects, p.authz(ctx, id, loopbackV4, "S256", "dcrctl_probe_unsupported"))
 	p.iss(redirects)
+}
+
+// variants sends the authorization requests that differ from the accepted one in one
+// respect each: another loopback port, PKCE plain, no PKCE. It returns their answers.
+func (p *prober) variants(ctx context.Context, id string) []answer {
+	port := p.port()
+	anyPort := p.authz(ctx, id, "http://127.0.0.1:"+port+"/callback", "S256", "code")
+	switch anyPort.kind {
+	case "failed":
+		p.skip(anyPort.String(), "loopback_any_port")
+	case "accepted", "error-redirect", "code-redirect":
+		p.yes("loopback_any_port", "", "registered "+loopbackV4+", asked with port "+port+": "+anyPort.String())
+	default:
+		p.no("loopback_any_port", "", "registered "+loopbackV4+", asked with port "+port+": "+anyPort.String())
+		p.advice = append(p.advice, "this server needs the exact loopback port: register http://127.0.0.1:PORT/… with the port the client listens on, and listen on that port")
+	}
+	plain := p.authz(ctx, id, loopbackV4, "plain", "code")
+	if plain.kind == "failed" {
+		p.skip(plain.String(), "pkce_plain")
+	} else if plain.kind == "accepted" {
+		p.yes("pkce_plain", "", "a request with plain: "+plain.String())
+	} else {
+		p.no("pkce_plain", "", "a request with plain: "+plain.String())
+	}
+	none := p.authz(ctx, id, loopbackV4, "", "code")
+	if none.kind == "failed" {
+		p.skip(none.String(), "pkce_required")
+	} else if none.kind == "accepted" {
+		p.no("pkce_required", "", "a public client's request without PKCE: "+none.String())
+		p.advice = append(p.advice, "send PKCE with S256 on every authorization request: the server does not insist, but RFC 9700 §2.1.1 does")
+	} else {
+		p.yes("pkce_required", "", "a public client's request without PKCE: "+none.String())
+	}
+	return []answer{plain, none}
 }
 
 // iss decides iss_parameter from the redirects back to the client among answers.

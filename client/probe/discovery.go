@@ -77,8 +77,8 @@ func (p *prober) target(ctx context.Context) bool {
 	issuer := p.opts.URL
 	if issuer == "" {
 		p.skip("no URL given: only the registration endpoint is probed", "discovery", "metadata_members", "protected_resource", "cimd")
-	} else {
-		issuer = p.protectedResource(ctx, issuer)
+	} else if issuer = p.protectedResource(ctx, issuer); issuer == "" {
+		p.skip("the protected resource names no usable authorization server", "discovery", "metadata_members", "cimd")
 	}
 	md := &client.ServerMetadata{}
 	if issuer != "" {

@@ -168,6 +168,9 @@ func (p *prober) delete(ctx context.Context, reg *client.Registration) bool {
 	_, _, err := p.read(ctx, reg)
 	var ce *client.Error
 	switch {
+	case halted(err):
+		p.skip("after the delete: "+failure(err), "delete_revokes_tokens")
+		return true
 	case err == nil:
 		broken = append(broken, "a read with the registration access token still works")
 	case errors.As(err, &ce) && ce.StatusCode == http.StatusUnauthorized:
@@ -177,6 +180,10 @@ func (p *prober) delete(ctx context.Context, reg *client.Registration) bool {
 	}
 	if p.md.AuthorizationEndpoint != "" {
 		a := p.authz(ctx, reg.ClientID, loopbackV4, "S256", "code")
+		if a.kind == "failed" {
+			p.skip("after the delete: "+a.String(), "delete_revokes_tokens")
+			return true
+		}
 		if a.kind == "accepted" || a.kind == "error-redirect" || a.kind == "code-redirect" {
 			broken = append(broken, "the authorization endpoint still takes the client_id ("+a.String()+")")
 		} else {

@@ -39,14 +39,15 @@ type optional struct {
 	id      string // unknown, lang, vendor, [::1], localhost, private-use, statement
 	kind    string // member, redirect, statement
 	mention string // text whose presence in an error description names this part
+	short   string // a shorter such text, trusted only when it names one part alone
 	add     func(*client.Metadata)
 }
 
 func memberOptionals(name string) []optional {
 	return []optional{
-		{"unknown", "member", unknownMember, func(m *client.Metadata) { setExtra(m, unknownMember, `"probe"`) }},
-		{"vendor", "member", vendorMember, func(m *client.Metadata) { setExtra(m, vendorMember, `"probe"`) }},
-		{"lang", "member", "client_name#" + langTag, func(m *client.Metadata) {
+		{"unknown", "member", unknownMember, "", func(m *client.Metadata) { setExtra(m, unknownMember, `"probe"`) }},
+		{"vendor", "member", vendorMember, "", func(m *client.Metadata) { setExtra(m, vendorMember, `"probe"`) }},
+		{"lang", "member", "client_name#" + langTag, "", func(m *client.Metadata) {
 			if m.Localized == nil {
 				m.Localized = map[string]string{}
 			}
@@ -60,10 +61,10 @@ func nativeOptionals() []optional {
 		return func(m *client.Metadata) { m.RedirectURIs = append(m.RedirectURIs, u) }
 	}
 	return []optional{
-		{"[::1]", "redirect", "::1", redirect(loopbackV6)},
-		{"localhost", "redirect", "localhost", redirect(localhost)},
-		{"private-use", "redirect", "com.example.dcrctlprobe", redirect(privateUse)},
-		{"statement", "statement", "software_statement", func(m *client.Metadata) { m.SoftwareStatement = unsignedStatement }},
+		{"[::1]", "redirect", loopbackV6, "::1", redirect(loopbackV6)},
+		{"localhost", "redirect", localhost, "localhost", redirect(localhost)},
+		{"private-use", "redirect", privateUse, "com.example.dcrctlprobe", redirect(privateUse)},
+		{"statement", "statement", "software_statement", "", func(m *client.Metadata) { m.SoftwareStatement = unsignedStatement }},
 	}
 }
 
@@ -125,17 +126,24 @@ func (p *prober) register(ctx context.Context, token string, base client.Metadat
 	return out
 }
 
-// refusedParts returns the active parts a refusal names: those its description mentions;
-// else, by the error code, all parts of the kind it concerns.
+// refusedParts returns the active parts a refusal names: those its description mentions in
+// full; else the one it names by a short name alone; else, by the error code, all parts of
+// the kind it concerns.
 func refusedParts(ce *client.Error, active []optional) []optional {
-	var named []optional
+	var named, short []optional
 	for _, o := range active {
 		if strings.Contains(ce.Description, o.mention) {
 			named = append(named, o)
 		}
+		if o.short != "" && strings.Contains(ce.Description, o.short) {
+			short = append(short, o)
+		}
 	}
-	if len(named) > 0 {
+	switch {
+	case len(named) > 0:
 		return named
+	case len(short) == 1:
+		return short
 	}
 	kind := map[string]string{"invalid_redirect_uri": "redirect", "invalid_client_metadata": "member",
 		"invalid_software_statement": "statement", "unapproved_software_statement": "statement"}[ce.Code]
@@ -170,6 +178,9 @@ func (p *prober) registration(ctx context.Context) bool {
 	case out.status == http.StatusNotFound || out.status == http.StatusMethodNotAllowed:
 		p.no("registration_mode", "disabled", "no token: "+failure(out.err))
 		p.skip("registration is disabled", registrationChecks...)
+		return false
+	case out.status == 0:
+		p.skip("the first registration got no answer: "+failure(out.err), registrationChecks...)
 		return false
 	default:
 		p.no("registration_mode", "", "a registration without a token failed: "+failure(out.err))
@@ -209,6 +220,8 @@ func (p *prober) protected(ctx context.Context, base client.Metadata, opts []opt
 			p.no("insufficient_scope", "accepted", "a token requested without scope dcr registered a client (unless the server granted dcr anyway)")
 			*detail = append(*detail, "token without dcr: accepted")
 			return out, tok
+		case out.status == 0:
+			p.skip("the registration with a token without dcr got no answer: "+failure(out.err), "insufficient_scope")
 		case out.status == http.StatusForbidden && ce != nil && ce.Code == "insufficient_scope":
 			p.yes("insufficient_scope", "403", "token without dcr: "+failure(out.err))
 		default:

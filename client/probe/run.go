@@ -122,7 +122,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 }
 
 func (p *prober) run(ctx context.Context) {
-	if !p.target(ctx) {
+	if !p.target(ctx) || p.stopped(ctx) {
 		return
 	}
 	p.cors(ctx)
@@ -130,11 +130,21 @@ func (p *prober) run(ctx context.Context) {
 		p.skip("--no-register: the probe registers nothing", registrationChecks...)
 		return
 	}
-	if !p.registration(ctx) {
+	if !p.registration(ctx) || p.stopped(ctx) {
 		return
 	}
 	p.authorize(ctx)
-	p.manage(ctx)
+	if !p.stopped(ctx) && p.r1 != nil {
+		p.manage(ctx)
+	}
+}
+
+// stopped reports whether the budget or the time is spent: what is left is skipped then.
+func (p *prober) stopped(ctx context.Context) bool { return ctx.Err() != nil || p.g.spent() }
+
+// halted reports whether err is the probe's own limit, not the server's doing.
+func halted(err error) bool {
+	return errors.Is(err, ErrBudget) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // cleanup deletes what is left, then fills in the report's undecided checks, summary and
@@ -170,9 +180,9 @@ func (p *prober) finish(ctx context.Context) {
 	why := "not reached"
 	switch {
 	case ctx.Err() != nil:
-		why = "the time limit ran out first"
+		why = timeUp
 	case p.g.spent():
-		why = fmt.Sprintf("the request budget (%d) was spent first", p.g.max)
+		why = fmt.Sprintf("%s (%d requests)", budgetSpent, p.g.max)
 	}
 	s := &p.rep.Summary
 	for i := range p.rep.Checks {
@@ -192,7 +202,11 @@ func (p *prober) finish(ctx context.Context) {
 		}
 	}
 	p.rep.Requests = p.g.sent()
-	p.rep.Advice = append(advise(p.rep), p.advice...)
+	for _, a := range append(advise(p.rep), p.advice...) {
+		if !slices.Contains(p.rep.Advice, a) {
+			p.rep.Advice = append(p.rep.Advice, a)
+		}
+	}
 	if len(p.rep.Undeleted) > 0 {
 		p.rep.Advice = append(p.rep.Advice, fmt.Sprintf("the probe could not delete %d client(s) named %s…: delete them on the server (see undeleted)", len(p.rep.Undeleted), NamePrefix))
 	}
@@ -247,8 +261,20 @@ func (p *prober) random(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// Why checks are skipped when the probe's limits end it.
+const (
+	timeUp      = "the time limit ran out first"
+	budgetSpent = "the request budget was spent first"
+)
+
 // failure describes a failed request for a detail line: the protocol error, or the cause.
 func failure(err error) string {
+	switch {
+	case errors.Is(err, ErrBudget):
+		return budgetSpent
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return timeUp
+	}
 	var ce *client.Error
 	if errors.As(err, &ce) {
 		s := fmt.Sprintf("%d", ce.StatusCode)

@@ -62,6 +62,12 @@ var managementChecks = []string{"rat_rotation_on_read", "rat_rotation_on_update"
 
 func protected(b testserver.Behaviour) bool { return b.Registration != testserver.ModeOpen }
 
+// confidential reports whether the probe's first client, registered without
+// token_endpoint_auth_method, gets a secret: the server's default method is not none.
+func confidential(b testserver.Behaviour) bool {
+	return slices.Contains(b.AuthMethods, "client_secret_basic") || b.AuthMethods[0] != "none"
+}
+
 func rotates(r testserver.Rotation, onRead bool) bool {
 	return r == testserver.RotateOnReadAndUpdate || !onRead && r == testserver.RotateOnUpdate
 }
@@ -124,6 +130,9 @@ var switchMappings = map[string]mapping{
 		}
 		// The server keeps only a hash of the secret: a read shows it only when it rotates
 		// it, so without a rotation (or with get_omits) the probe cannot look.
+		if !confidential(b) {
+			return map[string]part{"secret_rotation_on_read": res(probe.Skipped), "secret_rotation_on_update": res(probe.Skipped)}
+		}
 		read := res(probe.Skipped)
 		if rotates(b.RotateClientSecret, true) && !slices.Contains(b.GetOmits, "client_secret") {
 			read = res(probe.Yes)
@@ -137,6 +146,9 @@ var switchMappings = map[string]mapping{
 		omitted := slices.Clone(b.GetOmits)
 		if !rotates(b.RotateClientSecret, true) && !slices.Contains(omitted, "client_secret") {
 			omitted = append(omitted, "client_secret") // shown only when rotated (see above)
+		}
+		if !confidential(b) {
+			omitted = slices.DeleteFunc(omitted, func(k string) bool { return k == "client_secret" }) // it has none
 		}
 		slices.Sort(omitted)
 		return map[string]part{"get_omits_secret": both(yesNo(slices.Contains(omitted, "client_secret")).result, strings.Join(omitted, ","))}
@@ -269,6 +281,18 @@ func expected(t *testing.T, b testserver.Behaviour) map[string]outcome {
 			want[id], from[id] = o, name
 		}
 	}
+	if b.Registration == testserver.ModeDisabled {
+		// No endpoint is advertised (and none given): nothing about registration can be seen.
+		for _, id := range probe.IDs() {
+			if _, ok := from[id]; ok && id != "discovery" && id != "metadata_members" {
+				want[id] = outcome{probe.Skipped, ""}
+			}
+		}
+		for _, id := range []string{"response_shape", "grant_response_consistency", "private_use_scheme", "redirect_uri_validation", "pkce_s256", "iss_parameter", "software_statements"} {
+			want[id] = outcome{probe.Skipped, ""}
+		}
+		want["registration_endpoint"] = outcome{probe.No, ""}
+	}
 	return want
 }
 
@@ -395,4 +419,39 @@ func TestSwitchMappingIsTotal(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestProbeSwitches probes dcrctl serve with one switch of the strict profile changed at a
+// time, to values no profile has: the report must follow the mapping for each.
+func TestProbeSwitches(t *testing.T) {
+	for _, sw := range []map[string]any{
+		{"registration": "open"}, {"registration": "disabled"}, {"registration_path": "/connect/register"},
+		{"register_status": 200}, {"management": false},
+		{"rotate_registration_access_token": "update"}, {"rotate_client_secret": "update"}, {"rotate_client_secret": "read-update"},
+		{"get_omits": []any{"client_secret", "contacts"}},
+		{"unknown_members": "keep"}, {"unknown_members": "reject"}, {"lang_members": "strip"}, {"vendor_members": "reject"},
+		{"null_members": true}, {"response_extras": map[string]any{"owner": "", "client_name": "x"}},
+		{"discovery_registration_endpoint": false}, {"discovery_hide": []any{"code_challenge_methods_supported", "revocation_endpoint"}},
+		{"discovery_hide": []any{"subject_types_supported"}}, {"issuer_trailing_slash": true},
+		{"loopback_any_port": false}, {"allow_localhost": false}, {"pkce_required": false}, {"pkce_plain": true},
+		{"initial_token_uses": "reusable"}, {"missing_scope_status": 401}, {"cors": true},
+		{"auth_methods": []any{"none", "client_secret_post"}},
+	} {
+		t.Run(fmt.Sprint(sw), func(t *testing.T) {
+			srv := servertest.Start(t, func(c *testserver.Config) { c.Switches = sw })
+			b := srv.Server.Behaviour()
+			rep := probeServer(t, srv)
+			if b.Registration == testserver.ModeDisabled {
+				if d := diff(rep, outcomes(rep), expected(t, b)); d != "" {
+					t.Errorf("report differs from the behaviour's prediction:%s", d)
+				}
+				return
+			}
+			checkReport(t, rep, b)
+		})
+	}
+}
+
+func endpointsAt(registration string) client.Endpoints {
+	return client.Endpoints{Registration: registration}
 }
