@@ -64,9 +64,29 @@ func cliAdvice(err error) string {
 	case errors.As(err, &fe):
 		return fmt.Sprintf("run dcrctl forget %s", fe.Name)
 	case errors.As(err, &ce):
+		var ne *namedError
+		if errors.As(err, &ne) {
+			if a := namedAdvice(ne, ce); a != "" {
+				return a
+			}
+		}
 		return protocolAdvice(ce)
 	}
 	return networkAdvice(err)
+}
+
+// namedAdvice is the advice for a protocol error of a command on a stored credential.
+func namedAdvice(ne *namedError, ce *client.Error) string {
+	n := ne.Name
+	switch {
+	case ce.StatusCode == 401 && (ce.Op == "read" || ce.Op == "update"):
+		return fmt.Sprintf("the registration was deleted at the server, or its registration access token rotated elsewhere (another machine, a lost answer): dcrctl delete %s --already-gone, or dcrctl forget %s", n, n)
+	case ce.StatusCode == 401 && ce.Op == "delete":
+		return fmt.Sprintf("if the client was already deleted at the server, run dcrctl delete %s --already-gone", n)
+	case ne.Command == "login" && ce.Code == "invalid_client":
+		return fmt.Sprintf("the client may have been deleted at the server, or its secret rotated elsewhere: dcrctl get %s tells (a 401 there means it is gone, then dcrctl forget %s)", n, n)
+	}
+	return ""
 }
 
 // networkAdvice names the next step for a failure to reach the server at all.

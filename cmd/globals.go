@@ -273,19 +273,17 @@ func (g *GlobalOptions) registrar(st keystore.Store) *registrar.Registrar {
 // recoveryDir is where recovery files go: the configuration directory's "recovery".
 func (g *GlobalOptions) recoveryDir() string { return filepath.Join(g.settings.ConfigDir, "recovery") }
 
-// httpClient is the HTTP client for every request: nil (the packages' defaults) unless
-// --verbose asks for the redacted trace, which wraps only the Transport of package client's
-// default client, so the redirect policy and timeouts stay the same.
+// httpClient is the HTTP client for every request: package client's default client, whose
+// Transport alone is wrapped — to record each request as a step (steps.go) and, with
+// --verbose, for the redacted trace — so the redirect policy and timeouts stay the same.
 // --ca-file adds trusted certificates; TLS verification itself is never turned off here.
 func (g *GlobalOptions) httpClient() *http.Client {
-	if !g.Verbose && g.settings.RootCAs == nil {
-		return nil
-	}
 	o := client.HTTPOptions{RootCAs: g.settings.RootCAs}
-	if g.Verbose {
-		o.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
-			return &client.TraceTransport{Base: rt, Out: g.IO.ErrOut}
+	o.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+		if g.Verbose {
+			rt = &client.TraceTransport{Base: rt, Out: g.IO.ErrOut}
 		}
+		return g.steps.transport(rt) // what Ctrl-C or --timeout stopped (steps.go)
 	}
 	return client.NewHTTPClient(o)
 }

@@ -155,6 +155,7 @@ func (o *grantOptions) token(ctx context.Context, g *GlobalOptions, issuer strin
 	case o.Login:
 		sp := startSpinner(g.IO, "waiting for the login in the browser…")
 		defer sp.Stop()
+		defer g.steps.wait(ctx, "the login in the browser")()
 		return flows.BrowserLogin{Issuer: issuer, AuthURL: meta.AuthorizationEndpoint, TokenURL: meta.TokenEndpoint,
 			ClientID: o.ClientID, ClientSecret: secret, AuthMethod: o.AuthMethod, Scopes: scopes,
 			CallbackPort: o.CallbackPort, RedirectURI: o.RedirectURI, ForceLogin: o.ForceLogin,
@@ -163,6 +164,7 @@ func (o *grantOptions) token(ctx context.Context, g *GlobalOptions, issuer strin
 	default:
 		sp := startSpinner(g.IO, "waiting for the approval on the other device…")
 		defer sp.Stop()
+		defer g.steps.wait(ctx, "the approval on the other device")()
 		return flows.DeviceFlow{Issuer: issuer, DeviceAuthURL: meta.DeviceAuthorizationEndpoint, TokenURL: meta.TokenEndpoint,
 			ClientID: o.ClientID, ClientSecret: secret, AuthMethod: o.AuthMethod, Scopes: scopes,
 			Status: sp.Writer(), HTTPClient: hc}.Token(ctx)

@@ -50,7 +50,6 @@ func (s *IOStreams) Interactive() bool {
 	return s.InTTY && s.ErrTTY && s.getenv("CI") != "true"
 }
 
-
 func (s *IOStreams) getenv(k string) string {
 	if s.Getenv == nil {
 		return os.Getenv(k)

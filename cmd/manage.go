@@ -92,9 +92,22 @@ func runNamed(g *GlobalOptions, name *string, run func(context.Context) error) f
 		*name = args[0]
 		ctx, cancel := g.Context(c)
 		defer cancel()
-		return run(ctx)
+		if err := run(ctx); err != nil {
+			return &namedError{Name: *name, Command: c.Name(), Err: err}
+		}
+		return nil
 	}
 }
+
+// namedError is a failure of a command on the stored credential Name, so that the advice
+// can name it (advice.go).
+type namedError struct {
+	Name, Command string
+	Err           error
+}
+
+func (e *namedError) Error() string { return e.Err.Error() }
+func (e *namedError) Unwrap() error { return e.Err }
 
 // oneName is the Args check of the commands that take a credential name.
 func oneName(c *cobra.Command, args []string) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/dcrctl/dcrctl/client"
 	"github.com/dcrctl/dcrctl/client/registrar"
@@ -18,6 +19,7 @@ var responseOnlyMembers = []string{"client_secret", "client_id_issued_at", "clie
 
 func registerRun(ctx context.Context, opts *registerOptions) error {
 	g := opts.G
+	g.steps.setOutcome("nothing was registered")
 	issuer, md, err := opts.request()
 	if err != nil {
 		return err
@@ -44,6 +46,11 @@ func registerRun(ctx context.Context, opts *registerOptions) error {
 	}
 	res, err := r.Register(ctx, registrar.RegisterRequest{Name: opts.Name, Issuer: issuer, Endpoint: meta.RegistrationEndpoint,
 		InitialAccessToken: token, Template: opts.Template, Metadata: md, Endpoints: g.endpoints()})
+	if res != nil {
+		g.steps.setOutcome(fmt.Sprintf("client %s was registered", res.Registration.ClientID))
+	} else if ctx.Err() != nil && g.steps.started(http.MethodPost, meta.RegistrationEndpoint) {
+		g.steps.setOutcome("the registration request had been sent, so the server may have created a client that dcrctl could not store: if so, ask its administrator to delete it")
+	}
 	if res == nil {
 		var ce *client.Error
 		if token == "" && errors.As(err, &ce) && ce.StatusCode == 401 {
@@ -62,6 +69,10 @@ func (opts *registerOptions) request() (string, client.Metadata, error) {
 		if _, err := g.requireIssuer(); err != nil {
 			return "", client.Metadata{}, err
 		}
+	}
+	if err := oneStdinReader(map[string]string{"-f": opts.Edits.File, "--client-secret-file": opts.Token.ClientSecretFile,
+		"--token-file": opts.Token.TokenFile}); err != nil {
+		return "", client.Metadata{}, err
 	}
 	if opts.Name != "" && !registrar.ValidName(opts.Name) {
 		return "", client.Metadata{}, usageErrorf("--name %q: use letters, digits, '.', '_' and '-' (at most 64), starting with a letter or digit", opts.Name)

@@ -70,6 +70,8 @@ type GlobalOptions struct {
 
 	// settings holds what the profile and the environment decided (see globals.go).
 	settings settings
+	// steps is what the command waits for, for Ctrl-C and --timeout (steps.go).
+	steps steps
 }
 
 // Main runs dcrctl with the process's arguments and streams and returns the exit code.
@@ -84,13 +86,13 @@ func Main(build BuildInfo) int {
 // Run executes the command line args and returns the exit code. Errors are printed to
 // ios.ErrOut, with what to do next.
 func Run(ctx context.Context, ios *IOStreams, build BuildInfo, args []string) int {
-	root := NewRootCmd(ios, build)
+	root, g := newRoot(ios, build)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if _, _, ferr := root.Find(args); ferr != nil && err != nil {
 		err = &UsageError{Err: fmt.Errorf("%w (see 'dcrctl --help')", err)} // an unknown command
 	}
-	err = withAdvice(err)
+	err = withAdvice(g.interrupted(err))
 	if err != nil {
 		fmt.Fprintf(ios.ErrOut, "%s %s\n", ios.errorPrefix(), err)
 	}
@@ -99,6 +101,11 @@ func Run(ctx context.Context, ios *IOStreams, build BuildInfo, args []string) in
 
 // NewRootCmd builds the command tree.
 func NewRootCmd(ios *IOStreams, build BuildInfo) *cobra.Command {
+	root, _ := newRoot(ios, build)
+	return root
+}
+
+func newRoot(ios *IOStreams, build BuildInfo) (*cobra.Command, *GlobalOptions) {
 	g := &GlobalOptions{IO: ios, Build: build}
 	root := &cobra.Command{
 		Use:   "dcrctl",
@@ -141,7 +148,7 @@ endpoint (RFC 7591), keeps their credentials in the OS keyring, manages them lat
 		root.AddCommand(add(g))
 	}
 	usageArgs(root)
-	return root
+	return root, g
 }
 
 // usageArgs makes every argument check of c and its subcommands a usage error (exit code 2),

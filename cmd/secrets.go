@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"golang.org/x/term"
@@ -64,4 +65,24 @@ func readSecret(ios *IOStreams, label, file, env string) (string, error) {
 		return "", errors.New("the " + label + " is empty: check the file or what was piped to standard input")
 	}
 	return s, nil
+}
+
+// oneStdinReader refuses more than one of the flags (name → value) reading standard input
+// ("-"): stdin can be read only once.
+func oneStdinReader(flags map[string]string) error {
+	var on []string
+	for name, v := range flags {
+		if v == "-" {
+			on = append(on, name+" -")
+		}
+	}
+	if len(on) < 2 {
+		return nil
+	}
+	slices.Sort(on)
+	all := "all"
+	if len(on) == 2 {
+		all = "both"
+	}
+	return usageErrorf("%s %s read standard input, which can be read only once: give all but one a file (a secret file of mode 0600, or the environment: DCRCTL_CLIENT_SECRET, DCRCTL_TOKEN)", strings.Join(on, " and "), all)
 }

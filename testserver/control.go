@@ -1,6 +1,7 @@
 package testserver
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -9,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -59,6 +61,10 @@ type Fault struct {
 	RetryAfter time.Duration `json:"-"`
 	// Drop closes the connection without a response.
 	Drop bool `json:"drop,omitempty"`
+	// Delay, if positive, holds the request that long first (real time, not the server's
+	// clock), or until the client gives up; with no Status and no Drop the request is then
+	// served normally: a slow endpoint.
+	Delay time.Duration `json:"-"`
 }
 
 // faults holds the pending faults per endpoint, in order.
@@ -76,7 +82,7 @@ func (s *Server) InjectFault(endpoint string, f Fault) error {
 	if f.Count < 1 {
 		return errors.New("testserver: inject fault: count must be at least 1")
 	}
-	if !f.Drop && (f.Status < 400 || f.Status > 599) {
+	if !f.Drop && !(f.Delay > 0 && f.Status == 0) && (f.Status < 400 || f.Status > 599) {
 		return fmt.Errorf("testserver: inject fault: status %d is not an error status (400-599); or set drop", f.Status)
 	}
 	s.faults.mu.Lock()
@@ -141,6 +147,21 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request) bool {
 	f, ok := s.takeFault(ep)
 	if !ok {
 		return false
+	}
+	if f.Delay > 0 {
+		// Read the body first: only then does net/http notice a client that hangs up.
+		body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		t := time.NewTimer(f.Delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return true // the client gave up: nobody reads an answer
+		}
+		if !f.Drop && f.Status == 0 {
+			return false
+		}
 	}
 	if f.Drop {
 		panic(http.ErrAbortHandler) // net/http closes the connection without a response
@@ -424,11 +445,13 @@ func (s *Server) controlHandler() http.Handler {
 			Fault
 			Endpoint   string  `json:"endpoint"`
 			RetryAfter float64 `json:"retry_after"`
+			Delay      float64 `json:"delay"`
 		}
 		if err := body(r, &in); err != nil {
 			return nil, err
 		}
 		in.Fault.RetryAfter = time.Duration(in.RetryAfter * float64(time.Second))
+		in.Fault.Delay = time.Duration(in.Delay * float64(time.Second))
 		return obj{"queued": in.Endpoint, "count": in.Count}, s.InjectFault(in.Endpoint, in.Fault)
 	})
 	op("DELETE /_control/faults", func(*http.Request) (any, error) { s.ClearFaults(); return obj{"cleared": true}, nil })

@@ -157,6 +157,20 @@ func TestControlFaults(t *testing.T) {
 			t.Errorf("%v: %d", bad, r.Status)
 		}
 	}
+	// A delay alone: a slow endpoint. A client that gives up first gets nothing; once the
+	// fault is used up (the client gave up after consuming it), requests are served again.
+	e.mustCtl(http.MethodPost, "/faults", map[string]any{"endpoint": "discovery", "count": 1, "delay": 30})
+	impatient := &http.Client{Timeout: 100 * time.Millisecond}
+	if _, err := impatient.Get(e.url("/.well-known/openid-configuration")); err == nil {
+		t.Error("a request held for 30 s answered within 100 ms")
+	}
+	if r := e.jsonReq(http.MethodGet, "/.well-known/openid-configuration", "", nil); r.Status != 200 {
+		t.Errorf("after the delay fault: %d", r.Status)
+	}
+	e.mustCtl(http.MethodPost, "/faults", map[string]any{"endpoint": "discovery", "count": 1, "delay": 0.01})
+	if r := e.jsonReq(http.MethodGet, "/.well-known/openid-configuration", "", nil); r.Status != 200 || r.Body["issuer"] == nil {
+		t.Errorf("a short delay, then served normally: %d %v", r.Status, r.Body)
+	}
 	e.mustCtl(http.MethodPost, "/faults", map[string]any{"endpoint": "token", "count": 5, "status": 500})
 	e.mustCtl(http.MethodDelete, "/faults", nil)
 	if r := tok(); r.Status != 200 {
