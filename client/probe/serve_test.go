@@ -94,6 +94,10 @@ var oidcRequired = []string{"jwks_uri", "response_types_supported", "subject_typ
 // switchMappings is the documented mapping from every behaviour switch (by its YAML name)
 // to the probe checks that observe it. TestSwitchMappingIsTotal fails when a switch has no
 // entry, so that a new switch comes with its check or with the reason it has none.
+//
+// What each mapping cannot see is said next to it: client and user registration modes both
+// show as protected (the probe's tokens come from one grant); initial_token_uses only as
+// single-use or not (a limit of 10 is not counted down).
 var switchMappings = map[string]mapping{
 	"registration": {checks: []string{"registration_mode", "insufficient_scope", "initial_token_reuse"}, expect: func(b testserver.Behaviour) map[string]part {
 		if b.Registration == testserver.ModeOpen {
@@ -454,4 +458,23 @@ func TestProbeSwitches(t *testing.T) {
 
 func endpointsAt(registration string) client.Endpoints {
 	return client.Endpoints{Registration: registration}
+}
+
+// TestProbeDisabledEndpoint: a registration endpoint given explicitly on a server whose
+// registration is disabled answers 404: the mode is disabled, nothing is registered, and
+// every check that needs a registration says why it was skipped.
+func TestProbeDisabledEndpoint(t *testing.T) {
+	srv := servertest.Start(t, func(c *testserver.Config) { c.Registration = testserver.ModeDisabled })
+	rep, err := probe.Run(context.Background(), probe.Options{URL: srv.HTTP.URL, Endpoints: endpointsAt(srv.URL("/register")),
+		InitialToken: tokenSource(srv, []string{"dcr"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mode, _ := rep.Check("registration_mode")
+	status, _ := rep.Check("status_code")
+	ep, _ := rep.Check("registration_endpoint")
+	if mode.Result != probe.No || mode.Value != "disabled" || status.Result != probe.Skipped || status.Skipped != "registration is disabled" ||
+		ep.Result != probe.No || len(rep.Registered) != 0 {
+		t.Errorf("registration_mode %+v, status_code %+v, registration_endpoint %+v, registered %v", mode, status, ep, rep.Registered)
+	}
 }
