@@ -2,15 +2,21 @@ package cmd
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/dcrctl/dcrctl/client"
 	"github.com/dcrctl/dcrctl/client/declare"
 	"github.com/dcrctl/dcrctl/flows"
 	"github.com/dcrctl/dcrctl/keystore"
 	"github.com/dcrctl/dcrctl/testserver"
+	"github.com/dcrctl/dcrctl/testserver/servertest"
 )
 
 // TestApplyExplainExampleApplies: the annotated example that apply --explain prints, with
@@ -109,5 +115,79 @@ func TestApplyAsksOnTerminal(t *testing.T) {
 	}
 	if ExitCode(err) != ExitError || !strings.Contains(out.String(), "~ svc: update: failed\n    software_id: \"service\" → \"native-app\"\n    error: declare: svc: blocked: the client is an instance of template \"service\"; an instance cannot change template") {
 		t.Errorf("changing the template: %v (exit %d), stdout %q, want a blocked update", err, ExitCode(err), out.String())
+	}
+}
+
+// TestApplyTwiceSendsNoWrite: the CLI's apply against a real read-rotating server (Curity's
+// behaviour), with one entry whose bootstrap secret comes from an environment variable and
+// one whose initial token comes from a file: the first run registers both, the second sends
+// no write (no POST to the registration endpoint, no PUT, no DELETE reaches the server) and
+// leaves credentials that still work.
+func TestApplyTwiceSendsNoWrite(t *testing.T) {
+	var mu sync.Mutex
+	writes := map[string]int{}
+	srv := servertest.StartWith(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodGet && !strings.HasSuffix(r.URL.Path, "/token") {
+				mu.Lock()
+				writes[r.Method]++
+				mu.Unlock()
+			}
+			h.ServeHTTP(w, r)
+		})
+	}, func(c *testserver.Config) { c.BehaveLike = "curity" })
+	ctx := context.Background()
+	boot := srv.Config.Clients[0]
+	dir := t.TempDir()
+	tok, err := flows.ClientCredentials{Issuer: srv.Issuer(), TokenURL: srv.URL("/token"), ClientID: boot.ClientID,
+		ClientSecret: boot.ClientSecret, Scopes: []string{"dcr"}}.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "iat"), []byte(tok.AccessToken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "clients.yaml")
+	text := "registrations:\n  svc:\n    token: {client_id: bootstrap, client_secret_env: BOOT_SECRET}\n" +
+		"    metadata: {client_name: Svc, grant_types: [client_credentials], token_endpoint_auth_method: client_secret_basic}\n" +
+		"  inst:\n    token: {token_file: iat}\n    template: native-app\n"
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g, out, _ := testGlobals(t, srv.Issuer())
+	g.IO.Getenv = func(k string) string {
+		if k == "BOOT_SECRET" {
+			return boot.ClientSecret
+		}
+		return ""
+	}
+	g.Output = "json"
+	mem := keystore.NewMemory()
+	opts := &applyOptions{declareOptions: declareOptions{G: g, File: file, Store: mem}}
+	wantWrites := []map[string]int{{"POST": 2}, {}}
+	for i, want := range []string{"created", "unchanged"} {
+		out.Reset()
+		if err := applyRun(ctx, opts); err != nil {
+			t.Fatalf("apply %d: %v", i+1, err)
+		}
+		var steps []declare.Step
+		if err := json.Unmarshal([]byte(out.String()), &steps); err != nil || len(steps) != 2 || steps[0].Result != want || steps[1].Result != want {
+			t.Fatalf("apply %d printed %s (%v), want both %s", i+1, out.String(), err, want)
+		}
+		mu.Lock()
+		if !reflect.DeepEqual(writes, wantWrites[i]) {
+			t.Errorf("apply %d: writes %v, want %v", i+1, writes, wantWrites[i])
+		}
+		writes = map[string]int{}
+		mu.Unlock()
+	}
+	for _, name := range []string{"svc", "inst"} {
+		c, err := mem.Get(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := (&client.Client{}).Read(ctx, regOf(c)); err != nil {
+			t.Errorf("%s: the stored credential no longer works after the rotating reads: %v", name, err)
+		}
 	}
 }

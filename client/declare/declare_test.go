@@ -65,9 +65,13 @@ func TestLifecycle(t *testing.T) {
 		{"curity", true, ""},
 		{"oidc-provider", true, "x_team"},
 		{"keycloak", false, ""}, // it refuses vendor members outright
+		{"hydra", true, ""},     // null members, extra members, no registration_endpoint in discovery
 	} {
 		t.Run(tc.profile, func(t *testing.T) {
 			e := newEnv(t, tc.profile, nil)
+			if tc.profile == "hydra" {
+				e.endpoints.Registration = e.srv.URL("/oauth2/register")
+			}
 			ctx := ctxT(t)
 			file := e.file(lifecycleFile("Billing", tc.vendor, "      scope: profile\n"))
 

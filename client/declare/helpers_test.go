@@ -3,6 +3,7 @@ package declare_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -77,6 +78,8 @@ type env struct {
 	store  keystore.Store
 	engine *declare.Engine
 	sdk    *client.Client
+	// endpoints replace discovered ones (a server whose discovery lacks them).
+	endpoints client.Endpoints
 }
 
 func newEnv(t *testing.T, profile string, mutate func(*testserver.Config)) *env {
@@ -103,7 +106,7 @@ func (e *env) newEngine(st keystore.Store) *declare.Engine {
 	return &declare.Engine{
 		Registrar: registrar.New(e.sdk, st, registrar.Options{RecoveryDir: e.t.TempDir()}),
 		Discover: func(ctx context.Context, en declare.Entry) (*client.ServerMetadata, error) {
-			return e.sdk.Discover(ctx, en.Issuer)
+			return e.sdk.Resolve(ctx, en.Issuer, e.endpoints)
 		},
 		Token: func(ctx context.Context, en declare.Entry, md *client.ServerMetadata) (string, error) {
 			if en.Token.Flow == declare.FlowNone {
@@ -175,3 +178,5 @@ func orAbsent(v json.RawMessage) string {
 	}
 	return string(v)
 }
+
+func errorsAs[E error](err error, target *E) bool { return errors.As(err, target) }
