@@ -98,6 +98,8 @@ func networkAdvice(err error) string {
 		record  tls.RecordHeaderError
 	)
 	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return addrInUseAdvice(err)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "nothing is listening there: check the URL in --issuer (or the profile) and that the server is running"
 	case errors.As(err, &dns):
@@ -110,6 +112,21 @@ func networkAdvice(err error) string {
 		return "the server speaks plain http, not https: use an http:// URL (dcrctl allows it for loopback hosts only)"
 	}
 	return ""
+}
+
+// addrInUseAdvice names what holds the address serve wanted, when the system tells, and
+// the flag that picks another.
+func addrInUseAdvice(err error) string {
+	var oe *net.OpError
+	owner := ""
+	if errors.As(err, &oe) {
+		if a, ok := oe.Addr.(*net.TCPAddr); ok {
+			if p := portOwner(a.Port); p != "" {
+				owner = " (by " + p + ")"
+			}
+		}
+	}
+	return "the address is in use" + owner + ": stop that server, or choose another address with --addr HOST:PORT (--addr 127.0.0.1:0 picks a free port)"
 }
 
 // protocolAdvice names the flags that fix a protocol error.

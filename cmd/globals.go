@@ -212,7 +212,9 @@ func (g *GlobalOptions) openStoreKind(kind string) (keystore.Store, error) {
 	if kind == keystoreNone {
 		return nil, usageErrorf("--keystore none keeps no credentials: this command needs a stored one; use --keystore os or file")
 	}
-	return keystore.Open(kind, keystore.Options{ConfigDir: g.settings.ConfigDir})
+	return keystore.Open(kind, keystore.Options{ConfigDir: g.settings.ConfigDir, OnLockWait: func(path string, d time.Duration) {
+		fmt.Fprintf(g.IO.ErrOut, "another dcrctl is using the keystore (it holds %s): waiting up to %s\n", path, d)
+	}})
 }
 
 // storeAccess finds a stored credential and the store that holds its secrets.

@@ -70,8 +70,9 @@ type GlobalOptions struct {
 
 	// settings holds what the profile and the environment decided (see globals.go).
 	settings settings
-	// steps is what the command waits for, for Ctrl-C and --timeout (steps.go).
-	steps steps
+	// steps is what the command waits for, for Ctrl-C and --timeout (steps.go); shared by
+	// copies of the options, nil in tests that build them by hand.
+	steps *steps
 }
 
 // Main runs dcrctl with the process's arguments and streams and returns the exit code.
@@ -106,7 +107,7 @@ func NewRootCmd(ios *IOStreams, build BuildInfo) *cobra.Command {
 }
 
 func newRoot(ios *IOStreams, build BuildInfo) (*cobra.Command, *GlobalOptions) {
-	g := &GlobalOptions{IO: ios, Build: build}
+	g := &GlobalOptions{IO: ios, Build: build, steps: &steps{}}
 	root := &cobra.Command{
 		Use:   "dcrctl",
 		Short: "Register and manage OAuth 2.0 clients dynamically (RFC 7591, RFC 7592)",

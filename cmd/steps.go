@@ -11,7 +11,7 @@ import (
 
 // steps records what a command is waiting for — the HTTP request in flight, a person's login
 // or approval — so that Ctrl-C or --timeout can say which step it stopped, and what that
-// means (for register: whether anything was registered).
+// means (for register: whether anything was registered). A nil *steps records nothing.
 type steps struct {
 	mu      sync.Mutex
 	waits   []string        // what the command waits for now, innermost last
@@ -23,6 +23,9 @@ type steps struct {
 // wait records that the command now waits for what (inside what it waited for already);
 // done ends it, remembering it when ctx ended it.
 func (s *steps) wait(ctx context.Context, what string) (done func()) {
+	if s == nil {
+		return func() {}
+	}
 	s.mu.Lock()
 	s.waits = append(s.waits, what)
 	s.mu.Unlock()
@@ -40,6 +43,9 @@ func (s *steps) wait(ctx context.Context, what string) (done func()) {
 
 // setOutcome says what an interruption from now on leaves behind.
 func (s *steps) setOutcome(o string) {
+	if s == nil {
+		return
+	}
 	s.mu.Lock()
 	s.outcome = o
 	s.mu.Unlock()
@@ -47,6 +53,9 @@ func (s *steps) setOutcome(o string) {
 
 // started reports whether a request method url was started.
 func (s *steps) started(method, url string) bool {
+	if s == nil {
+		return false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.sent[method+" "+url]
@@ -54,6 +63,9 @@ func (s *steps) started(method, url string) bool {
 
 // transport wraps rt so that every request is a step.
 func (s *steps) transport(rt http.RoundTripper) http.RoundTripper {
+	if s == nil {
+		return rt
+	}
 	return stepTransport{s: s, base: rt}
 }
 
@@ -88,7 +100,10 @@ func (g *GlobalOptions) interrupted(err error) error {
 	default:
 		return err
 	}
-	s := &g.steps
+	s := g.steps
+	if s == nil {
+		return &adviceError{err: err, advice: what}
+	}
 	s.mu.Lock()
 	current := s.stopped
 	if n := len(s.waits); current == "" && n > 0 {

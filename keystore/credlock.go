@@ -43,7 +43,7 @@ func (s *indexedStore) Lock(ctx context.Context, name string) (func(), error) {
 	if err := ensurePrivateDir(dir, false); err != nil {
 		return nil, fmt.Errorf("keystore: lock %q: %w", name, err)
 	}
-	unlock, err := lockPath(ctx, filepath.Join(dir, fileSafe(name)+".lock"), true, s.lockTimeout)
+	unlock, err := lockPath(ctx, filepath.Join(dir, fileSafe(name)+".lock"), true, s.lockTimeout, s.onLockWait)
 	if err != nil {
 		return nil, fmt.Errorf("keystore: lock %q: %w", name, err)
 	}

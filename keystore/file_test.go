@@ -497,7 +497,9 @@ func TestLockTimeout(t *testing.T) {
 	dir := t.TempDir()
 	s := openFile(t, dir)
 	s.lockTimeout = 50 * time.Millisecond
-	unlock, err := lockPath(ctxT(t), filepath.Join(dir, lockFile), true, time.Second)
+	var told []string
+	s.onLockWait = func(path string, d time.Duration) { told = append(told, fmt.Sprint(path, " ", d)) }
+	unlock, err := lockPath(ctxT(t), filepath.Join(dir, lockFile), true, time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,6 +508,9 @@ func TestLockTimeout(t *testing.T) {
 	var te *TimeoutError
 	if !errors.As(err, &te) || te.Op != "lock" || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("List while another holder has the lock: %v, want a lock *TimeoutError", err)
+	}
+	if want := []string{filepath.Join(dir, lockFile) + " 50ms"}; !slices.Equal(told, want) {
+		t.Errorf("OnLockWait calls: %q, want once: %q", told, want)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

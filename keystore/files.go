@@ -12,8 +12,9 @@ import (
 // lockPath takes a lock on the file at path (created if missing, never renamed or removed),
 // shared for readers and exclusive for writers, and returns the function that releases it.
 // It polls without blocking so that the wait is bounded by timeout and by ctx: another
-// process holds the lock at most for its own keyring calls, which are bounded too.
-func lockPath(ctx context.Context, path string, exclusive bool, timeout time.Duration) (func(), error) {
+// process holds the lock at most for its own keyring calls, which are bounded too. onWait,
+// if set, is told once that the lock is held elsewhere.
+func lockPath(ctx context.Context, path string, exclusive bool, timeout time.Duration, onWait func(string, time.Duration)) (func(), error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
@@ -28,6 +29,10 @@ func lockPath(ctx context.Context, path string, exclusive bool, timeout time.Dur
 		}
 		if ok {
 			return func() { unlockFile(f); f.Close() }, nil
+		}
+		if onWait != nil {
+			onWait(path, timeout)
+			onWait = nil
 		}
 		if time.Now().After(deadline) {
 			f.Close()

@@ -33,6 +33,7 @@ type indexedStore struct {
 	dir         string // holds index.json and index.lock
 	vault       vault
 	lockTimeout time.Duration
+	onLockWait  func(path string, timeout time.Duration)
 	now         func() time.Time // nil: time.Now
 }
 
@@ -52,7 +53,7 @@ func (s *indexedStore) lock(ctx context.Context, exclusive bool) (func(), error)
 	if err := ensurePrivateDir(s.dir, false); err != nil {
 		return nil, err
 	}
-	return lockPath(ctx, filepath.Join(s.dir, lockFile), exclusive, s.lockTimeout)
+	return lockPath(ctx, filepath.Join(s.dir, lockFile), exclusive, s.lockTimeout, s.onLockWait)
 }
 
 // Put stores c, replacing the credential of the same name. The secrets are replaced so that

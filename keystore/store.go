@@ -62,6 +62,10 @@ type Options struct {
 	// LockTimeout bounds the wait for another process's lock on the index; 0 means
 	// DefaultLockTimeout.
 	LockTimeout time.Duration
+	// OnLockWait, if set, is called once when a lock (the index's, or a credential's) is
+	// held by another process, before the bounded wait for it: a program can say at once
+	// why it pauses.
+	OnLockWait func(path string, timeout time.Duration)
 }
 
 // DefaultService is the keyring service name used when Options.Service is empty.
@@ -88,7 +92,7 @@ func Open(kind string, opts Options) (Store, error) {
 		kind = KindOS
 		v = newOSVault(o)
 	}
-	return &indexedStore{kind: kind, dir: o.ConfigDir, vault: v, lockTimeout: o.LockTimeout}, nil
+	return &indexedStore{kind: kind, dir: o.ConfigDir, vault: v, lockTimeout: o.LockTimeout, onLockWait: o.OnLockWait}, nil
 }
 
 // resolve fills in the defaults.
