@@ -58,18 +58,7 @@ func completeNames(g *GlobalOptions) func(*cobra.Command, []string, string) ([]s
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		if err := g.setup(); err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
-		}
-		kind := g.Keystore
-		if kind == keystoreNone {
-			kind = keystoreOS
-		}
-		st, err := keystore.Open(kind, keystore.Options{ConfigDir: g.settings.ConfigDir})
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
-		}
-		list, err := st.List(c.Context())
+		list, err := indexList(c, g)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
 		}

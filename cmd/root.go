@@ -149,6 +149,7 @@ endpoint (RFC 7591), keeps their credentials in the OS keyring, manages them lat
 		root.AddCommand(add(g))
 	}
 	usageArgs(root)
+	completeFlagValues(root, g)
 	return root, g
 }
 
