@@ -89,8 +89,11 @@ func probeRun(ctx context.Context, opts *probeOptions, target string) error {
 		}
 	}
 	rep, err := probe.Run(ctx, po)
-	if err != nil {
+	switch {
+	case rep == nil:
 		return &UsageError{Err: err}
+	case err != nil:
+		return err // nothing answered: the report would only say so
 	}
 	switch g.Output {
 	case "json":
@@ -106,7 +109,10 @@ func probeRun(ctx context.Context, opts *probeOptions, target string) error {
 	if rep.Violations() > 0 {
 		return &ProbeViolationsError{N: rep.Violations()}
 	}
-	return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("the probe stopped before its end, so the report is partial: give it more time with --timeout: %w", err)
+	}
+	return nil
 }
 
 // withoutDCR is a probe.TokenSource of client credentials tokens of the same client

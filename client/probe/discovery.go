@@ -101,7 +101,7 @@ func (p *prober) target(ctx context.Context) bool {
 	}
 	p.md = md
 	p.rep.Issuer = md.Issuer
-	p.registrationEndpoint(advertised, md.RegistrationEndpoint)
+	p.registrationEndpoint(ctx, advertised, md.RegistrationEndpoint)
 	return p.rep.RegistrationEndpoint != ""
 }
 
@@ -120,6 +120,9 @@ func (p *prober) discovery(ctx context.Context, issuer string) *client.ServerMet
 		urls = urls[:2]
 	}
 	doc, issuers, oidcServed, detail := p.wellKnownDocs(ctx, urls)
+	if doc == nil && p.stopped(ctx) {
+		return nil // undecided: finish says the limit ended it
+	}
 	if doc == nil {
 		p.no("discovery", "none", "no metadata document: "+detail)
 		p.skip("no metadata document", "metadata_members", "cimd")
@@ -247,6 +250,9 @@ func (p *prober) protectedResource(ctx context.Context, u string) string {
 		}
 	}
 	x, err := p.send(ctx, p.hc, http.MethodGet, u, nil)
+	if halted(err) {
+		return u
+	}
 	if err != nil || x.status != http.StatusUnauthorized {
 		p.skip("the URL is not a protected resource (no RFC 9728 metadata, no 401 with resource_metadata)", "protected_resource")
 		return u
@@ -291,12 +297,14 @@ func (p *prober) resourceMetadata(m map[string]any, u, where string, wellKnown b
 
 // registrationEndpoint decides the registration_endpoint check: advertised is what the
 // metadata says, used what the probe will use (the given endpoint wins).
-func (p *prober) registrationEndpoint(advertised, used string) {
+func (p *prober) registrationEndpoint(ctx context.Context, advertised, used string) {
 	path := ""
 	if u, err := url.Parse(used); err == nil {
 		path = u.EscapedPath()
 	}
 	switch {
+	case used == "" && p.stopped(ctx):
+		return // no metadata because the limit came first: undecided
 	case used == "":
 		p.no("registration_endpoint", "", "the metadata advertises no registration_endpoint and none was given")
 		p.skip("no registration endpoint (give one explicitly if the server has one)", registrationChecks...)

@@ -232,19 +232,20 @@ func (p *prober) protected(ctx context.Context, base client.Metadata, opts []opt
 		}
 		*detail = append(*detail, "token without dcr: "+failure(out.err))
 	}
-	if p.opts.InitialToken == nil {
-		p.skip("registration needs an initial access token and no way to get one was given", registrationChecks...)
-		return outcome{}, ""
+	var tok string
+	var err error
+	if p.opts.InitialToken != nil {
+		tok, err = p.opts.InitialToken(ctx, p.md)
 	}
-	tok, err := p.opts.InitialToken(ctx, p.md)
 	if err != nil || tok == "" {
-		p.skip("registration needs an initial access token and none could be had: "+errText(err), registrationChecks...)
+		*detail = append(*detail, "initial token: "+errText(err))
+		p.skip("registration needs an initial access token: "+errText(err), withoutMode...)
 		return outcome{}, ""
 	}
 	out := p.register(ctx, tok, base, opts)
 	if out.t == nil {
 		*detail = append(*detail, "initial token: "+failure(out.err))
-		p.skip("the registration with the initial access token failed: "+failure(out.err), registrationChecks...)
+		p.skip("the registration with the initial access token failed: "+failure(out.err), withoutMode...)
 		return out, ""
 	}
 	*detail = append(*detail, fmt.Sprintf("initial token: %d (registered)", out.status))
@@ -377,6 +378,10 @@ func (p *prober) defaults(raw map[string]any) {
 	p.no("defaults_applied", strings.Join(differ, ","), "other than RFC 7591 §2's defaults: "+strings.Join(differ, ", "))
 	p.advice = append(p.advice, "always send grant_types, response_types and token_endpoint_auth_method: the server's defaults differ from RFC 7591 §2's ("+strings.Join(differ, ", ")+")")
 }
+
+// withoutMode are the registration checks but registration_mode, which is decided even
+// when no client can be registered.
+var withoutMode = slices.DeleteFunc(slices.Clone(registrationChecks), func(id string) bool { return id == "registration_mode" })
 
 // errText is the redacted text of err, or "none was given" for nil.
 func errText(err error) string {

@@ -85,8 +85,9 @@ type tracked struct {
 }
 
 // Run probes the server and returns its report. It fails only when nothing could be
-// probed at all (bad options); everything the server does, down to refusing every request,
-// is in the report. It registers only clients named NamePrefix+random, deletes every one of
+// probed at all: bad options (no report), or no request got an answer (the report, and an
+// error wrapping the first network error); everything the server does, down to refusing
+// every request, is in the report. It registers only clients named NamePrefix+random, deletes every one of
 // them before returning (Report.Undeleted lists those it could not), never sends a token or
 // secret to another origin than the registration endpoint's, never logs a user in, and sends
 // at most Options.MaxRequests requests before ctx ends.
@@ -116,9 +117,20 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	p := &prober{opts: opts, g: &guard{max: opts.MaxRequests}, rep: newReport(target)}
 	p.hc, p.nr = httpClients(opts.HTTPClient, p.g)
 	p.c = &client.Client{HTTPClient: p.hc, UserAgent: opts.UserAgent}
-	defer p.cleanup(ctx)
 	p.run(ctx)
+	p.cleanup(ctx)
+	if err := p.g.silence(); err != nil && ctx.Err() == nil {
+		return p.rep, fmt.Errorf("probe: %s answered no request: %w", client.RedactURL(mustParse(target)), err)
+	}
 	return p.rep, nil
+}
+
+func mustParse(raw string) *url.URL {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return &url.URL{}
+	}
+	return u
 }
 
 func (p *prober) run(ctx context.Context) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/dcrctl/dcrctl/client/probe"
@@ -217,5 +219,30 @@ func TestProbeIsBounded(t *testing.T) {
 				t.Errorf("%d requests, want at most %d plus a delete per client", rep.Requests, tc.budget)
 			}
 		})
+	}
+}
+
+// TestProbeWithoutAnswersOrToken: a server that answers nothing makes Run fail (with the
+// network error); a protected server probed without an initial token is still reported as
+// protected, and what needs a client says it needs the token.
+func TestProbeWithoutAnswersOrToken(t *testing.T) {
+	hs := httptest.NewServer(http.NotFoundHandler())
+	dead := hs.URL
+	hs.Close()
+	rep, err := probe.Run(context.Background(), probe.Options{URL: dead})
+	if rep == nil || err == nil || !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("Run against a closed port: report %v, error %v; want a report and an error wrapping ECONNREFUSED", rep != nil, err)
+	}
+
+	srv := servertest.Start(t, nil)
+	rep, err = probe.Run(context.Background(), probe.Options{URL: srv.HTTP.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mode, _ := rep.Check("registration_mode")
+	shape, _ := rep.Check("response_shape")
+	if mode.Result != probe.Yes || mode.Value != "protected" || shape.Result != probe.Skipped ||
+		shape.Skipped != "registration needs an initial access token: none was given" || len(rep.Registered) != 0 {
+		t.Errorf("registration_mode %+v, response_shape %+v, registered %v", mode, shape, rep.Registered)
 	}
 }

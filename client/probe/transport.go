@@ -33,9 +33,21 @@ var errOtherOrigin = errors.New("not sent: the request would carry a token or a 
 type guard struct {
 	base http.RoundTripper
 
-	mu     sync.Mutex
-	n, max int
-	origin string // scheme://host of the registration endpoint; "" until it is known
+	mu       sync.Mutex
+	n, max   int
+	answered int    // responses received
+	first    error  // the first transport error, when nothing answered
+	origin   string // scheme://host of the registration endpoint; "" until it is known
+}
+
+// silence returns the first transport error when no request got an answer at all.
+func (g *guard) silence() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.answered > 0 {
+		return nil
+	}
+	return g.first
 }
 
 func (g *guard) setOrigin(u string) {
@@ -107,6 +119,13 @@ func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 	g.n++
 	g.mu.Unlock()
 	resp, err := g.base.RoundTrip(req)
+	g.mu.Lock()
+	if err == nil {
+		g.answered++
+	} else if g.first == nil {
+		g.first = err
+	}
+	g.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
