@@ -18,7 +18,11 @@ import (
 )
 
 // TestMain lets the test binary run as the real dcrctl command inside testscript scripts.
+// With DCRCTL_TEST_RUN_MAIN=1 it is dcrctl itself (for tests that run it in a terminal).
 func TestMain(m *testing.M) {
+	if os.Getenv("DCRCTL_TEST_RUN_MAIN") == "1" {
+		os.Exit(Main(BuildInfo{Version: "test"}))
+	}
 	testscript.Main(m, map[string]func(){
 		"dcrctl": func() { os.Exit(Main(BuildInfo{Version: "test"})) },
 	})
