@@ -32,14 +32,18 @@ func TestKeystoreLockWaitIsAnnounced(t *testing.T) {
 	out, errOut := &lockedBuffer{}, &lockedBuffer{}
 	ios := &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut, Getenv: func(k string) string { return env[k] }}
 	want := "another dcrctl is using the keystore (it holds " + lock + "): waiting up to 1m0s\n"
+	fd := int(f.Fd())
+	released := make(chan struct{})
 	go func() {
+		defer close(released)
 		deadline := time.Now().Add(30 * time.Second)
 		for time.Now().Before(deadline) && !strings.Contains(errOut.String(), want) {
 			time.Sleep(10 * time.Millisecond)
 		}
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		_ = syscall.Flock(fd, syscall.LOCK_UN)
 	}()
 	code := Run(context.Background(), ios, BuildInfo{}, []string{"list", "-o", "json"})
+	<-released
 	if code != ExitOK || errOut.String() != want || strings.TrimSpace(out.String()) != "[]" {
 		t.Errorf("exit %d, stdout %q, stderr %q; want the notice %q, then an empty list", code, out, errOut, want)
 	}
