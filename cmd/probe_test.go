@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dcrctl/dcrctl/client/interop"
 	"github.com/dcrctl/dcrctl/client/probe"
 )
 
@@ -129,5 +130,34 @@ func TestREADMEProbeSection(t *testing.T) {
 		if !strings.Contains(sec, "`"+string(r)+"`") {
 			t.Errorf("the README does not document the result %s", r)
 		}
+	}
+}
+
+// TestCLIProbeNodeOIDCProvider runs dcrctl probe against node-oidc-provider with the
+// bootstrap client's client credentials: the command's own token sources work against a
+// third-party server (a fresh initial token per registration, and a token without dcr,
+// which this server refuses with 401), the report has no violation (exit 0), every client
+// is deleted, and neither the bootstrap secret nor a token appears in the output.
+func TestCLIProbeNodeOIDCProvider(t *testing.T) {
+	op := interop.StartOIDCProvider(t, interop.OIDCProviderOptions{})
+	env := map[string]string{"DCRCTL_CONFIG_DIR": t.TempDir(), "DCRCTL_CLIENT_SECRET": op.BootstrapClientSecret}
+	got := runCLI(t, context.Background(), "", env, "probe", op.Issuer, "--client-credentials", "--client-id", op.BootstrapClientID, "-o", "json")
+	if got.Code != ExitOK || strings.Contains(got.Stdout+got.Stderr, op.BootstrapClientSecret) {
+		t.Fatalf("exit %d (stderr %q), or the bootstrap secret is in the output", got.Code, got.Stderr)
+	}
+	var rep probe.Report
+	if err := json.Unmarshal([]byte(got.Stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"insufficient_scope": "no 401", "initial_token_reuse": "no ", "native_loopback": "yes 127.0.0.1,[::1],localhost",
+		"unknown_metadata": "yes stripped", "rat_rotation_on_update": "yes ", "rat_rotation_on_read": "no ", "pkce_s256": "yes "}
+	for id, w := range want {
+		c, _ := rep.Check(id)
+		if g := string(c.Result) + " " + c.Value; g != w {
+			t.Errorf("%s = %q (%s%s), want %q", id, g, c.Detail, c.Skipped, w)
+		}
+	}
+	if len(rep.Registered) != 2 || len(rep.Undeleted) != 0 {
+		t.Errorf("registered %v, undeleted %v", rep.Registered, rep.Undeleted)
 	}
 }
