@@ -3,11 +3,7 @@ package cmd
 import (
 	"context"
 	"io"
-	"net/http"
-	"net/url"
 	"slices"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -127,97 +123,5 @@ func discoverRun(ctx context.Context, opts *discoverOptions) error {
 			return writeDiscoverEnv(w, g.EnvPrefix, res)
 		}
 		return writeDiscoverTable(w, res)
-	})
-}
-
-// probeRegistration sends a POST without credentials and without a JSON body: RFC 7591 §3.1
-// requires "a content type of application/json", so no server creates a client from it. The
-// status says whether the endpoint wants a token.
-func probeRegistration(ctx context.Context, g *GlobalOptions, endpoint string) (mode, seen string) {
-	hc := g.httpClient()
-	if hc == nil {
-		hc = &http.Client{Timeout: 15 * time.Second}
-	}
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	if u, err := url.Parse(endpoint); err != nil || (u.Scheme != "https" && !loopbackHost(u.Hostname())) {
-		return "unknown", "not probed: the endpoint is not an https or loopback URL"
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(""))
-	if err != nil {
-		return "unknown", err.Error()
-	}
-	req.Header.Set("Content-Type", "text/plain")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return "unknown", "probe failed: " + client.RedactError(err)
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	seen = resp.Status
-	if ch := resp.Header.Get("WWW-Authenticate"); ch != "" {
-		scheme, _, _ := strings.Cut(ch, " ")
-		seen += ", WWW-Authenticate " + scheme
-	}
-	switch {
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return "protected", seen
-	case resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnsupportedMediaType:
-		return "open", seen
-	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed:
-		return "disabled", seen
-	}
-	return "unknown", seen
-}
-
-func writeDiscoverTable(w io.Writer, r discoverResult) error {
-	c := r.Registration
-	t := &table{}
-	t.row("issuer", r.Issuer)
-	t.row("registration endpoint", orNone(c.Endpoint))
-	if a := missingEndpointAdvice(r.Metadata); a != "" {
-		t.row("missing", a)
-	}
-	switch c.Mode {
-	case "disabled":
-		t.row("registration", "disabled: the server advertises no registration endpoint (if it has one all the same, give it with --registration-endpoint)")
-	case "open":
-		t.row("registration", "open: no initial access token needed (dcrctl register without a token)")
-	case "protected":
-		how := "get one with dcrctl register --client-credentials, --login or --device, or --token-file"
-		t.row("registration", "needs an initial access token (RFC 7591 §3): "+how)
-	default:
-		t.row("registration", "unknown (not probed, or an unclear answer)")
-	}
-	t.row("probe", c.Probe)
-	if c.Mode != "disabled" {
-		t.row("initial token flows", strings.Join(c.InitialTokenFlows, ", "))
-	}
-	if c.DCRScope {
-		t.row("scope dcr", "advertised (tokens with scope dcr are initial access tokens)")
-	} else {
-		t.row("scope dcr", "not advertised")
-	}
-	t.row("RFC 7592 management", c.Management)
-	t.row("token auth methods", strings.Join(c.AuthMethods, ", "))
-	t.row("grant types", strings.Join(c.GrantTypes, ", "))
-	t.row("PKCE methods", orNone(strings.Join(c.PKCE, ", ")))
-	m := r.Metadata
-	t.row("authorization endpoint", m.AuthorizationEndpoint)
-	t.row("token endpoint", m.TokenEndpoint)
-	t.row("device endpoint", m.DeviceAuthorizationEndpoint)
-	t.row("revocation endpoint", m.RevocationEndpoint)
-	t.row("introspection endpoint", m.IntrospectionEndpoint)
-	t.row("jwks_uri", m.JWKSURI)
-	t.row("scopes", strings.Join(m.ScopesSupported, " "))
-	_, err := io.WriteString(w, t.String())
-	return err
-}
-
-func writeDiscoverEnv(w io.Writer, prefix string, r discoverResult) error {
-	return writeEnv(w, prefix, []envVar{
-		{"ISSUER", r.Issuer},
-		{"REGISTRATION_ENDPOINT", r.Registration.Endpoint},
-		{"REGISTRATION_MODE", r.Registration.Mode},
-		{"TOKEN_ENDPOINT", r.Metadata.TokenEndpoint},
 	})
 }

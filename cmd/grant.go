@@ -1,10 +1,7 @@
 package cmd
 
 import (
-	"cmp"
 	"context"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -53,14 +50,6 @@ func (o *grantOptions) addFlags(f *pflag.FlagSet) {
 	o.addBrowserFlags(f, "--login: ")
 }
 
-// addBrowserFlags adds the flags of a browser login.
-func (o *grantOptions) addBrowserFlags(f *pflag.FlagSet, prefix string) {
-	f.BoolVar(&o.Browser, "browser", false, prefix+"open the browser even when not interactive (stdin not a terminal, or CI=true)")
-	f.BoolVar(&o.NoBrowser, "no-browser", false, prefix+"print the URL, do not open a browser")
-	f.BoolVar(&o.ForceLogin, "force-login", false, prefix+"ask for the password even with an SSO session (prompt=login)")
-	f.DurationVar(&o.LoginTimeout, "login-timeout", flows.DefaultLoginTimeout, prefix+"time allowed for the browser login")
-}
-
 // fromProfile fills what the flags left open from the profile: the client, its secret file
 // (a leading ~/ expanded), the flow.
 func (o *grantOptions) fromProfile(ios *IOStreams, p Profile) {
@@ -90,49 +79,6 @@ func (o *grantOptions) modes() int {
 		}
 	}
 	return n
-}
-
-// check refuses flags that cannot work together.
-func (o *grantOptions) check() error {
-	if o.Browser && o.NoBrowser {
-		return usageErrorf("--browser and --no-browser exclude each other")
-	}
-	if o.CallbackPort < 0 || o.CallbackPort > 65535 {
-		return usageErrorf("--callback-port %d is not a TCP port: use 1-65535, or 0 for any free port", o.CallbackPort)
-	}
-	switch o.AuthMethod {
-	case "", flows.AuthClientSecretBasic, flows.AuthClientSecretPost, flows.AuthNone:
-	default:
-		if !o.Stored {
-			return usageErrorf("--auth-method %q: use client_secret_basic, client_secret_post or none", o.AuthMethod)
-		}
-	}
-	return nil
-}
-
-// scopeList splits --scope values given with commas or spaces.
-func scopeList(in []string) []string {
-	var out []string
-	for _, s := range in {
-		out = append(out, strings.Fields(s)...)
-	}
-	return out
-}
-
-// secret reads the client's secret: --client-secret-file, DCRCTL_CLIENT_SECRET, or on a
-// terminal a prompt without echo. A confidential grant without one is a usage error.
-func (o *grantOptions) secret(ios *IOStreams) (string, error) {
-	if o.Stored {
-		return o.StoredSecret, nil
-	}
-	s, err := readSecret(ios, "client secret", o.ClientSecretFile, cmp.Or(o.ClientSecretEnv, "DCRCTL_CLIENT_SECRET"))
-	if err != nil || s != "" || !o.ClientCredentials {
-		return s, err
-	}
-	if ios.Interactive() {
-		return readSecret(ios, fmt.Sprintf("client secret of %s", o.ClientID), "-", "")
-	}
-	return "", usageErrorf("no client secret for %s: the client credentials grant needs one (RFC 6749 §4.4); give --client-secret-file FILE (or -), or set DCRCTL_CLIENT_SECRET", o.ClientID)
 }
 
 // token runs the chosen grant at the endpoints of meta (discovered from issuer where empty).
@@ -169,28 +115,4 @@ func (o *grantOptions) token(ctx context.Context, g *GlobalOptions, issuer strin
 			ClientID: o.ClientID, ClientSecret: secret, AuthMethod: o.AuthMethod, Scopes: scopes,
 			Status: sp.Writer(), HTTPClient: hc}.Token(ctx)
 	}
-}
-
-// opensBrowser is the one rule for opening a browser, the same for token --login, register
-// --login and login NAME: never with --no-browser; always when asked — --browser, or a
-// browser named in DCRCTL_BROWSER or BROWSER; otherwise only in an interactive session
-// (stdin and stderr terminals, CI not true). When it does not open one, the URL is printed.
-func (o *grantOptions) opensBrowser(ios *IOStreams) bool {
-	switch {
-	case o.NoBrowser:
-		return false
-	case o.Browser, o.OpenURL != nil, ios.getenv("DCRCTL_BROWSER") != "", ios.getenv("BROWSER") != "":
-		return true
-	case ios.Interactive():
-		return true
-	}
-	fmt.Fprintln(ios.ErrOut, "not interactive: open the URL below yourself, or run with --browser (or set DCRCTL_BROWSER)")
-	return false
-}
-
-func (o *grantOptions) openURL(ios *IOStreams) func(string) error {
-	if o.OpenURL != nil {
-		return o.OpenURL
-	}
-	return flows.Browser{Getenv: ios.getenv, Stderr: ios.ErrOut}.Open
 }

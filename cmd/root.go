@@ -4,13 +4,10 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
@@ -20,37 +17,6 @@ import (
 )
 
 var fmtErrorf = fmt.Errorf
-
-// BuildInfo describes the binary; the release build fills it in through -ldflags.
-type BuildInfo struct {
-	Version string
-	Commit  string
-	Date    string
-}
-
-// withBuildSettings fills what the release build's -ldflags did not set from the build
-// information the Go toolchain embeds: the module version of "go install …@v1.2.3", and the
-// VCS revision and commit time of a build in a git checkout.
-func (b BuildInfo) withBuildSettings(info *debug.BuildInfo) BuildInfo {
-	if info == nil {
-		return b
-	}
-	if (b.Version == "" || b.Version == "dev") && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		b.Version = info.Main.Version
-	}
-	if b.Version == "" {
-		b.Version = "dev"
-	}
-	for _, s := range info.Settings {
-		switch {
-		case s.Key == "vcs.revision" && b.Commit == "":
-			b.Commit = s.Value
-		case s.Key == "vcs.time" && b.Date == "":
-			b.Date = s.Value
-		}
-	}
-	return b
-}
 
 // GlobalOptions are the flags every command shares.
 type GlobalOptions struct {
@@ -153,26 +119,6 @@ endpoint (RFC 7591), keeps their credentials in the OS keyring, manages them lat
 	return root, g
 }
 
-// usageArgs makes every argument check of c and its subcommands a usage error (exit code 2),
-// as a flag error is.
-func usageArgs(c *cobra.Command) {
-	if check := c.Args; check != nil {
-		c.Args = func(c *cobra.Command, args []string) error {
-			if err := check(c, args); err != nil {
-				var ue *UsageError
-				if errors.As(err, &ue) {
-					return err
-				}
-				return &UsageError{Err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
-			}
-			return nil
-		}
-	}
-	for _, s := range c.Commands() {
-		usageArgs(s)
-	}
-}
-
 // subcommands is filled by each command's file in init, so that the files stay independent.
 var subcommands []func(*GlobalOptions) *cobra.Command
 
@@ -183,42 +129,4 @@ func (g *GlobalOptions) Context(c *cobra.Command) (context.Context, context.Canc
 		return context.WithTimeout(ctx, g.Timeout)
 	}
 	return context.WithCancel(ctx)
-}
-
-func newVersionCmd(g *GlobalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version, commit, build date and Go version",
-		Example: `  dcrctl version
-  dcrctl version -o json | jq -r .version`,
-		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			v := map[string]string{
-				"version":    g.Build.Version,
-				"commit":     g.Build.Commit,
-				"date":       g.Build.Date,
-				"go_version": runtime.Version(),
-				"platform":   runtime.GOOS + "/" + runtime.GOARCH,
-			}
-			switch g.Output {
-			case "json", "yaml":
-				return writeData(g.IO.Out, g.Output, v, nil)
-			case "env":
-				return writeEnv(g.IO.Out, g.EnvPrefix, []envVar{{"VERSION", v["version"]}, {"COMMIT", v["commit"]},
-					{"BUILD_DATE", v["date"]}, {"GO_VERSION", v["go_version"]}, {"PLATFORM", v["platform"]}})
-			}
-			var b strings.Builder
-			fmt.Fprintf(&b, "dcrctl %s", v["version"])
-			if v["commit"] != "" {
-				fmt.Fprintf(&b, " (commit %s", v["commit"])
-				if v["date"] != "" {
-					fmt.Fprintf(&b, ", built %s", v["date"])
-				}
-				b.WriteString(")")
-			}
-			fmt.Fprintf(&b, " %s %s\n", v["go_version"], v["platform"])
-			_, err := fmt.Fprint(g.IO.Out, b.String())
-			return err
-		},
-	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"github.com/dcrctl/dcrctl/flows/flowstest"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dcrctl/dcrctl/flows/flowstest"
 )
 
 // syncBuffer is a buffer safe for the server goroutine and the test.

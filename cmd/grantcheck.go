@@ -1,0 +1,52 @@
+package cmd
+
+import (
+	"cmp"
+	"fmt"
+	"strings"
+
+	"github.com/dcrctl/dcrctl/flows"
+)
+
+// check refuses flags that cannot work together.
+func (o *grantOptions) check() error {
+	if o.Browser && o.NoBrowser {
+		return usageErrorf("--browser and --no-browser exclude each other")
+	}
+	if o.CallbackPort < 0 || o.CallbackPort > 65535 {
+		return usageErrorf("--callback-port %d is not a TCP port: use 1-65535, or 0 for any free port", o.CallbackPort)
+	}
+	switch o.AuthMethod {
+	case "", flows.AuthClientSecretBasic, flows.AuthClientSecretPost, flows.AuthNone:
+	default:
+		if !o.Stored {
+			return usageErrorf("--auth-method %q: use client_secret_basic, client_secret_post or none", o.AuthMethod)
+		}
+	}
+	return nil
+}
+
+// scopeList splits --scope values given with commas or spaces.
+func scopeList(in []string) []string {
+	var out []string
+	for _, s := range in {
+		out = append(out, strings.Fields(s)...)
+	}
+	return out
+}
+
+// secret reads the client's secret: --client-secret-file, DCRCTL_CLIENT_SECRET, or on a
+// terminal a prompt without echo. A confidential grant without one is a usage error.
+func (o *grantOptions) secret(ios *IOStreams) (string, error) {
+	if o.Stored {
+		return o.StoredSecret, nil
+	}
+	s, err := readSecret(ios, "client secret", o.ClientSecretFile, cmp.Or(o.ClientSecretEnv, "DCRCTL_CLIENT_SECRET"))
+	if err != nil || s != "" || !o.ClientCredentials {
+		return s, err
+	}
+	if ios.Interactive() {
+		return readSecret(ios, fmt.Sprintf("client secret of %s", o.ClientID), "-", "")
+	}
+	return "", usageErrorf("no client secret for %s: the client credentials grant needs one (RFC 6749 §4.4); give --client-secret-file FILE (or -), or set DCRCTL_CLIENT_SECRET", o.ClientID)
+}
