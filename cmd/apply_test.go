@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -60,18 +61,18 @@ func TestApplyExplainExampleApplies(t *testing.T) {
 		return ""
 	}
 	mem := keystore.NewMemory()
-	opts := declareOptions{G: g, File: file, Store: mem}
-	if err := planRun(ctx, &opts); ExitCode(err) != ExitChanges {
+	opts := &applyOptions{declareOptions: declareOptions{G: g, File: file, Store: mem}}
+	if err := planRun(ctx, &opts.declareOptions); ExitCode(err) != ExitChanges {
 		t.Fatalf("plan of the example: %v (exit %d), want exit 2", err, ExitCode(err))
 	}
-	if err := applyRun(ctx, &applyOptions{declareOptions: opts}); err != nil {
+	if err := applyRun(ctx, opts); err != nil {
 		t.Fatalf("apply of the example: %v", err)
 	}
 	list, _ := mem.List(ctx)
 	if len(list) != 2 || list[0].Name != "shop-mobile" || list[0].Template != "native-app" || list[1].Name != "shop-web" {
 		t.Errorf("stored after apply: %v, want shop-mobile (native-app) and shop-web", list)
 	}
-	if err := planRun(ctx, &opts); err != nil {
+	if err := planRun(ctx, &opts.declareOptions); err != nil {
 		t.Errorf("plan after apply: %v, want no change", err)
 	}
 }
@@ -189,5 +190,100 @@ func TestApplyTwiceSendsNoWrite(t *testing.T) {
 		if _, err := (&client.Client{}).Read(ctx, regOf(c)); err != nil {
 			t.Errorf("%s: the stored credential no longer works after the rotating reads: %v", name, err)
 		}
+	}
+}
+
+// TestConcurrentAppliesCLI: two `dcrctl apply` runs of one file at once, 4 rounds, each
+// run with its own file keystore on one directory (as two processes), against a server that
+// rotates on every read and update. Every round exactly one registration or update reaches
+// the server, both runs succeed, and one reports the change while the other finds it done.
+func TestConcurrentAppliesCLI(t *testing.T) {
+	var mu sync.Mutex
+	writes := map[string]int{}
+	srv := servertest.StartWith(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodGet && !strings.HasSuffix(r.URL.Path, "/token") {
+				mu.Lock()
+				writes[r.Method]++
+				mu.Unlock()
+			}
+			h.ServeHTTP(w, r)
+		})
+	}, func(c *testserver.Config) { c.BehaveLike = "curity" })
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "boot.secret")
+	if err := os.WriteFile(secret, []byte(srv.Config.Clients[0].ClientSecret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"DCRCTL_CONFIG_DIR": filepath.Join(dir, "config"), "DCRCTL_KEYSTORE": "file"}
+	file := filepath.Join(dir, "clients.yaml")
+	ctx := context.Background()
+	for round := range 4 {
+		text := fmt.Sprintf("registrations:\n  racer:\n    issuer: %s\n    token: {client_id: bootstrap, client_secret_file: %s}\n"+
+			"    metadata: {client_name: Racer %d, grant_types: [client_credentials], token_endpoint_auth_method: client_secret_basic}\n", srv.Issuer(), secret, round)
+		if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		results := make([]string, 2)
+		var wg sync.WaitGroup
+		for i := range results {
+			wg.Go(func() {
+				r := runCLI(t, ctx, "", env, "apply", "-f", file, "-o", "json")
+				var steps []declare.Step
+				if r.Code != ExitOK || json.Unmarshal([]byte(r.Stdout), &steps) != nil || len(steps) != 1 {
+					results[i] = fmt.Sprintf("exit %d: %s", r.Code, r.Stderr)
+					return
+				}
+				results[i] = steps[0].Result
+			})
+		}
+		wg.Wait()
+		did, method := "updated", "PUT"
+		if round == 0 {
+			did, method = "created", "POST"
+		}
+		if !(results[0] == did && results[1] == "unchanged" || results[1] == did && results[0] == "unchanged") {
+			t.Errorf("round %d: results %q, want one %s and one unchanged", round, results, did)
+		}
+		mu.Lock()
+		if !reflect.DeepEqual(writes, map[string]int{method: 1}) {
+			t.Errorf("round %d: writes %v, want one %s", round, writes, method)
+		}
+		writes = map[string]int{}
+		mu.Unlock()
+	}
+	if r := runCLI(t, ctx, "", env, "plan", "-f", file); r.Code != ExitOK {
+		t.Errorf("plan after the rounds: exit %d: %s%s", r.Code, r.Stdout, r.Stderr)
+	}
+}
+
+// TestApplyProfileEntry: an entry that names a profile gets its issuer and its token flow
+// (client, secret file) from the config file; a profile that does not exist is a usage
+// error naming the file and line.
+func TestApplyProfileEntry(t *testing.T) {
+	s := startCLIServer(t, nil)
+	ctx := context.Background()
+	g, _, _ := testGlobals(t, "")
+	cfg := fmt.Sprintf("profiles:\n  local:\n    issuer: %s\n    client_id: bootstrap\n    client_secret_file: %s\n    flow: client-credentials\n", s.cfg.Issuer, s.secretFile)
+	if err := os.WriteFile(filepath.Join(g.settings.ConfigDir, "config.yaml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "clients.yaml")
+	if err := os.WriteFile(file, []byte("registrations:\n  svc:\n    profile: local\n    template: service\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mem := keystore.NewMemory()
+	if err := applyRun(ctx, &applyOptions{declareOptions: declareOptions{G: g, File: file, Store: mem}}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := mem.Get(ctx, "svc"); err != nil || c.Issuer != s.cfg.Issuer || c.Template != "service" {
+		t.Fatalf("stored %v (%v), want an instance of service at %s", c, err, s.cfg.Issuer)
+	}
+	if err := os.WriteFile(file, []byte("registrations:\n  svc:\n    profile: nope\n    template: service\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := planRun(ctx, &declareOptions{G: g, File: file, Store: mem})
+	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "clients.yaml:2: registrations.svc.profile: no profile \"nope\"") {
+		t.Errorf("unknown profile: %v (exit %d)", err, ExitCode(err))
 	}
 }

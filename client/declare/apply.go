@@ -2,6 +2,7 @@ package declare
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -140,7 +141,7 @@ func (en *Engine) update(ctx context.Context, s *Step) {
 		if again.Action == ActionUnchanged {
 			return cur, errNoChange
 		}
-		return md, nil
+		return keepSecretMembers(md, cur), nil
 	})
 	switch {
 	case errors.Is(err, errNoChange):
@@ -150,4 +151,25 @@ func (en *Engine) update(ctx context.Context, s *Step) {
 	default:
 		s.Result, s.ClientID, s.NotKept = ResultUpdated, res.Registration.ClientID, res.Changes
 	}
+}
+
+// keepSecretMembers returns md plus the secret members of cur that md lacks (a vendor
+// webhook secret set with dcrctl register, say): a file cannot name them, so the full
+// replacement of an update must not drop them.
+func keepSecretMembers(md, cur client.Metadata) client.Metadata {
+	have, now := membersOf(md), membersOf(cur)
+	added := false
+	for k, v := range now {
+		if _, ok := have[k]; !ok && client.IsSecretMember(k) {
+			have[k], added = v, true
+		}
+	}
+	if !added {
+		return md
+	}
+	var out client.Metadata
+	if b, err := json.Marshal(have); err == nil && json.Unmarshal(b, &out) == nil {
+		return out
+	}
+	return md
 }

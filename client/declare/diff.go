@@ -30,7 +30,7 @@ type MemberDiff struct {
 //     with what it holds now (last.Changes): then it is not kept.
 //   - A member that desired lacks differs only when last sent it and current still has it:
 //     it was removed from the file. Members neither named nor sent (server defaults, vendor
-//     additions) are not compared.
+//     additions) are not compared, and neither are secret members, which a file cannot name.
 func compare(desired, current map[string]json.RawMessage, last *registrar.LastRequest) (diff []MemberDiff, notKept []registrar.Change) {
 	var sent map[string]json.RawMessage
 	changes := map[string]registrar.Change{}
@@ -54,6 +54,8 @@ func compare(desired, current map[string]json.RawMessage, last *registrar.LastRe
 		switch {
 		case !inD && !inC, inD && inC && registrar.SameValue(m, d, c):
 			continue
+		case !inD && client.IsSecretMember(m):
+			continue // a file never names a secret member: its absence is no removal
 		case !inD:
 			diff = append(diff, MemberDiff{Member: m, From: c})
 			continue

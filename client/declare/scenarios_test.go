@@ -3,6 +3,7 @@ package declare_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
@@ -269,5 +270,101 @@ func TestConcurrentApplies(t *testing.T) {
 	p, err := engines[0].Plan(ctx, e.file(strings.Replace(text, "One", "Two", 1)), false)
 	if err != nil || p.Changes() != 0 || p.Failed() != 0 {
 		t.Errorf("plan after the concurrent applies: %+v (%v)", outcomes(p), err)
+	}
+}
+
+// TestSeveralIssuers: one file covers two servers; prune deletes only credentials of the
+// file's issuers, never those of a third server the file does not name.
+func TestSeveralIssuers(t *testing.T) {
+	a, b, c := newEnv(t, "strict", nil), newEnv(t, "curity", nil), newEnv(t, "strict", nil)
+	st := keystore.NewMemory()
+	byIssuer := map[string]*env{a.srv.Issuer(): a, b.srv.Issuer(): b, c.srv.Issuer(): c}
+	engine := a.newEngine(st)
+	engine.Token = func(ctx context.Context, en declare.Entry, md *client.ServerMetadata) (string, error) {
+		return byIssuer[en.Issuer].newEngine(st).Token(ctx, en, md)
+	}
+	ctx := ctxT(t)
+	entry := func(name string, e *env) string {
+		return "  " + name + ":\n    issuer: " + e.srv.Issuer() + "\n    template: service\n"
+	}
+	parse := func(text string) []declare.Entry {
+		f, err := declare.Parse("f.yaml", []byte("registrations:\n"+text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f.Entries
+	}
+	plan := func(text string, prune bool) *declare.Plan {
+		p, err := engine.Plan(ctx, parse(text), prune)
+		if err != nil {
+			t.Fatal(err)
+		}
+		engine.Apply(ctx, p)
+		return p
+	}
+	p := plan(entry("a1", a)+entry("a2", a)+entry("b1", b)+entry("c1", c), false)
+	if p.Failed() != 0 || len(p.Steps) != 4 {
+		t.Fatalf("create: %+v", outcomes(p))
+	}
+	p = plan(entry("a1", a)+entry("b1", b), true)
+	checkOutcomes(t, "prune", p, []outcome{
+		{Name: "a1", Action: "unchanged", Result: "unchanged"}, {Name: "b1", Action: "unchanged", Result: "unchanged"},
+		{Name: "a2", Action: "delete", Result: "deleted"}})
+	checkWrites(t, "server a", a, map[string]int{"POST": 2, "DELETE": 1})
+	checkWrites(t, "server b", b, map[string]int{"POST": 1})
+	checkWrites(t, "server c", c, map[string]int{"POST": 1})
+	if _, err := st.Get(ctx, "c1"); err != nil {
+		t.Errorf("the credential of the server the file does not name was touched: %v", err)
+	}
+}
+
+// TestSecretMemberKept: a secret member set outside the file (a vendor webhook secret given
+// to the registrar directly) is neither drift nor dropped: an update for another member
+// keeps it at the server, and export leaves it out and still applies as a no-op.
+func TestSecretMemberKept(t *testing.T) {
+	e := newEnv(t, "strict", nil)
+	ctx := ctxT(t)
+	md, err := e.sdk.Discover(ctx, e.srv.Issuer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := e.engine.Token(ctx, declare.Entry{Issuer: e.srv.Issuer()}, md)
+	if _, err := e.engine.Registrar.Register(ctx, registrar.RegisterRequest{Name: "hook", Issuer: e.srv.Issuer(),
+		Endpoint: md.RegistrationEndpoint, InitialAccessToken: tok, Metadata: client.Metadata{ClientName: "Hook",
+			GrantTypes: []string{"client_credentials"}, ResponseTypes: []string{},
+			Extra: map[string]json.RawMessage{"x_webhook_secret": json.RawMessage(`"s3cr3t-value"`)}}}); err != nil {
+		t.Fatal(err)
+	}
+	text := "registrations:\n  hook:\n    issuer: $ISSUER\n    metadata: {client_name: Hook, grant_types: [client_credentials], response_types: []}\n"
+	checkOutcomes(t, "plan", e.plan(ctx, e.file(text), false), []outcome{{Name: "hook", Action: "unchanged", Result: "none"}})
+	p := e.plan(ctx, e.file(strings.Replace(text, "Hook,", "Hook 2,", 1)), false)
+	e.engine.Apply(ctx, p)
+	checkOutcomes(t, "apply", p, []outcome{{Name: "hook", Action: "update", Result: "updated", Diff: `client_name:"Hook"→"Hook 2"`}})
+	c, err := e.store.Get(ctx, "hook")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := e.sdk.Read(ctx, regOf(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(cur.Extra["x_webhook_secret"]) != `"s3cr3t-value"` {
+		t.Errorf("after the update the server no longer has the secret member (%d bytes)", len(cur.Extra["x_webhook_secret"]))
+	}
+	f, err := declare.Export(ctx, e.store, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	_ = f.Encode(&buf, "yaml")
+	if strings.Contains(buf.String(), "webhook") {
+		t.Errorf("export names the secret member:\n%s", buf.String())
+	}
+	back, err := declare.Parse("x.yaml", buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := e.plan(ctx, back.Entries, true); p.Changes() != 0 {
+		t.Errorf("plan of the export: %+v", outcomes(p))
 	}
 }

@@ -18,6 +18,11 @@
 //     load → RFC 7592 call → store sequence, so two concurrent updates of one credential
 //     both land, one after the other, instead of one silently overwriting the other or
 //     working from a registration access token that has just been rotated.
+//   - Remember what was asked. Register and Update store with the credential what the request
+//     sent (secrets redacted) and which members the server did not take as sent
+//     (LastRequest, from Compare): RFC 7591 §3.2.1 lets a server "substitute them with
+//     suitable values", and a caller comparing desired metadata with the server's (package
+//     declare) must tell such a rewrite from a change made since.
 //
 // Errors are library errors: they say what happened in protocol and storage terms and are
 // typed (StoreError, NameTakenError, ClientIDTakenError, NotManagedError, ForgetError) so

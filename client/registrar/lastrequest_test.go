@@ -53,3 +53,26 @@ func TestLastRequestKept(t *testing.T) {
 	}
 	check("update", registrar.LastRequest{Metadata: json.RawMessage(`{"software_id":"native-app"}`)})
 }
+
+// TestLastRequestRedactsSecrets: a secret member sent in a registration (a vendor webhook
+// secret) is kept in the record only as client.Redacted: the record goes to the index.
+func TestLastRequestRedactsSecrets(t *testing.T) {
+	e := newEnv(t, testserver.RotateNever)
+	ctx := context.Background()
+	st := keystore.NewMemory()
+	r := registrar.New(e.sdk, st, registrar.Options{RecoveryDir: t.TempDir()})
+	req := e.request("hook")
+	req.Metadata.Extra = map[string]json.RawMessage{"x_webhook_secret": json.RawMessage(`"s3cr3t-value"`)}
+	if _, err := r.Register(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	list, err := st.List(ctx) // the index's view
+	if err != nil || len(list) != 1 {
+		t.Fatalf("list: %v %v", list, err)
+	}
+	got, ok := registrar.LastRequestOf(list[0])
+	want := `{"grant_types":["client_credentials"],"response_types":[],"client_name":"lifecycle","x_webhook_secret":"[REDACTED]"}`
+	if !ok || string(got.Metadata) != want || len(got.Changes) != 0 {
+		t.Errorf("LastRequest = %s, want metadata %s and no changes", list[0].LastRequest, want)
+	}
+}
