@@ -1,5 +1,20 @@
 // Package cmd is the dcrctl command tree: flag parsing, output and exit codes. It holds no
-// protocol logic; that lives in packages client, flows, keystore and testserver.
+// protocol logic; that lives in packages client, flows, keystore, testserver and
+// client/registrar (the registration lifecycle). Commands are thin: flags in, one call into
+// a package, output out. Each command-line policy has one home here:
+//
+//   - advice.go, advicenet.go: the next step added to a library error (flag and command names)
+//   - exit.go: exit codes, decided by one ordered table; usage.go: argument errors exit 2
+//   - outputs.go: which -o values each command honours; envout.go: the -o env names
+//   - colour.go: colour on terminals only
+//   - grant.go, grantcheck.go: every token grant (token, register's initial token, login);
+//     browserrule.go: when a browser opens
+//   - endpoints.go: explicit endpoints (flags and profiles)
+//   - secrets.go: reading a secret without argv, and one stdin reader
+//   - confirm.go: questions on a terminal (--yes)
+//   - steps.go: what Ctrl-C or --timeout stopped
+//   - globalshttp.go: the one HTTP client (package client's policy, --ca-file, --verbose)
+//   - storeaccess.go: which keystore holds a credential
 package cmd
 
 import (
