@@ -2,12 +2,10 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
-	"github.com/dcrctl/dcrctl/client"
 	"github.com/dcrctl/dcrctl/client/probe"
 )
 
@@ -79,19 +77,16 @@ func probeRun(ctx context.Context, opts *probeOptions, target string) error {
 	}
 	po := probe.Options{URL: target, Endpoints: e, NoRegister: opts.NoRegister, MaxRequests: opts.MaxRequests,
 		HTTPClient: g.httpClient(), UserAgent: g.sdk().UserAgent}
+	var src probeTokens
 	if !opts.NoRegister {
-		t := opts.Token
-		fresh := t.ClientCredentials || t.modes() == 0 && t.TokenFile == "" && t.Token == "" &&
-			g.IO.getenv("DCRCTL_TOKEN") == "" && g.settings.Profile.Flow == "client-credentials"
-		po.InitialToken = tokens(g, t, fresh)
-		if fresh {
-			po.TokenWithoutDCR = withoutDCR(g, t.grantOptions)
-		}
+		po.InitialToken, po.TokenWithoutDCR = src.sources(g, opts.Token)
 	}
 	rep, err := probe.Run(ctx, po)
 	switch {
 	case rep == nil:
 		return &UsageError{Err: err}
+	case src.usage != nil:
+		return src.usage // a bad token flag: the report would hide it
 	case err != nil:
 		return err // nothing answered: the report would only say so
 	}
@@ -113,38 +108,4 @@ func probeRun(ctx context.Context, opts *probeOptions, target string) error {
 		return fmt.Errorf("the probe stopped before its end, so the report is partial: give it more time with --timeout: %w", err)
 	}
 	return nil
-}
-
-// withoutDCR is a probe.TokenSource of client credentials tokens of the same client
-// requested with no scope, to see whether registration refuses them with 401 or 403.
-func withoutDCR(g *GlobalOptions, o grantOptions) probe.TokenSource {
-	return func(ctx context.Context, md *client.ServerMetadata) (string, error) {
-		o.fromProfile(g.IO, g.settings.Profile)
-		o.ClientCredentials, o.Scopes = true, []string{}
-		tok, err := o.token(ctx, g, md.Issuer, md)
-		switch {
-		case err != nil:
-			return "", err
-		case tok.HasScope("dcr"):
-			return "", errors.New("the server grants dcr to a request for no scope")
-		}
-		return tok.AccessToken, nil
-	}
-}
-
-// tokens is a probe.TokenSource getting tokens as o says from the server the probe found:
-// a new one each time when fresh (the client credentials grant), else the first one again
-// (a file, stdin, DCRCTL_TOKEN or a login are read or done once).
-func tokens(g *GlobalOptions, o initialTokenOptions, fresh bool) probe.TokenSource {
-	var got *string
-	return func(ctx context.Context, md *client.ServerMetadata) (string, error) {
-		if got != nil {
-			return *got, nil
-		}
-		tok, err := o.get(ctx, g, md.Issuer, md)
-		if err == nil && !fresh {
-			got = &tok
-		}
-		return tok, err
-	}
 }

@@ -205,37 +205,16 @@ func (p *prober) registration(ctx context.Context) bool {
 }
 
 // protected registers r1 at a protected endpoint: first with a token lacking dcr (when one
-// can be had), then with the initial access token, which it returns.
+// can be had), then with the initial access token, which it returns. The initial token is
+// asked for first, so that a way of getting it that cannot work is the first thing reported.
 func (p *prober) protected(ctx context.Context, base client.Metadata, opts []optional, detail *[]string) (outcome, string) {
-	if p.opts.TokenWithoutDCR == nil {
-		p.skip("no way to get a token without the dcr scope was given", "insufficient_scope")
-	} else if tok, err := p.opts.TokenWithoutDCR(ctx, p.md); err != nil || tok == "" {
-		p.skip("no token without dcr could be had: "+errText(err), "insufficient_scope")
-	} else {
-		out := p.register(ctx, tok, base, opts)
-		var ce *client.Error
-		errors.As(out.err, &ce)
-		switch {
-		case out.t != nil:
-			p.no("insufficient_scope", "accepted", "a token requested without scope dcr registered a client (unless the server granted dcr anyway)")
-			*detail = append(*detail, "token without dcr: accepted")
-			return out, tok
-		case out.status == 0:
-			p.skip("the registration with a token without dcr got no answer: "+failure(out.err), "insufficient_scope")
-		case out.status == http.StatusForbidden && ce != nil && ce.Code == "insufficient_scope":
-			p.yes("insufficient_scope", "403", "token without dcr: "+failure(out.err))
-		default:
-			p.no("insufficient_scope", fmt.Sprint(out.status), "token without dcr: "+failure(out.err))
-			if out.status == http.StatusUnauthorized {
-				p.advice = append(p.advice, "a 401 invalid_token from registration may mean the token lacks the dcr scope: this server does not answer 403 insufficient_scope")
-			}
-		}
-		*detail = append(*detail, "token without dcr: "+failure(out.err))
-	}
 	var tok string
 	var err error
 	if p.opts.InitialToken != nil {
 		tok, err = p.opts.InitialToken(ctx, p.md)
+	}
+	if out, noDCR := p.withoutDCR(ctx, base, opts, detail); out.t != nil {
+		return out, noDCR
 	}
 	if err != nil || tok == "" {
 		*detail = append(*detail, "initial token: "+errText(err))
@@ -250,6 +229,40 @@ func (p *prober) protected(ctx context.Context, base client.Metadata, opts []opt
 	}
 	*detail = append(*detail, fmt.Sprintf("initial token: %d (registered)", out.status))
 	return out, tok
+}
+
+// withoutDCR registers with a token lacking dcr and decides insufficient_scope; when the
+// server registers a client with it anyway, that is r1 and the token is returned.
+func (p *prober) withoutDCR(ctx context.Context, base client.Metadata, opts []optional, detail *[]string) (outcome, string) {
+	if p.opts.TokenWithoutDCR == nil {
+		p.skip("no way to get a token without the dcr scope was given", "insufficient_scope")
+		return outcome{}, ""
+	}
+	tok, err := p.opts.TokenWithoutDCR(ctx, p.md)
+	if err != nil || tok == "" {
+		p.skip("no token without dcr could be had: "+errText(err), "insufficient_scope")
+		return outcome{}, ""
+	}
+	out := p.register(ctx, tok, base, opts)
+	var ce *client.Error
+	errors.As(out.err, &ce)
+	switch {
+	case out.t != nil:
+		p.no("insufficient_scope", "accepted", "a token requested without scope dcr registered a client (unless the server granted dcr anyway)")
+		*detail = append(*detail, "token without dcr: accepted")
+		return out, tok
+	case out.status == 0:
+		p.skip("the registration with a token without dcr got no answer: "+failure(out.err), "insufficient_scope")
+	case out.status == http.StatusForbidden && ce != nil && ce.Code == "insufficient_scope":
+		p.yes("insufficient_scope", "403", "token without dcr: "+failure(out.err))
+	default:
+		p.no("insufficient_scope", fmt.Sprint(out.status), "token without dcr: "+failure(out.err))
+		if out.status == http.StatusUnauthorized {
+			p.advice = append(p.advice, "a 401 invalid_token from registration may mean the token lacks the dcr scope: this server does not answer 403 insufficient_scope")
+		}
+	}
+	*detail = append(*detail, "token without dcr: "+failure(out.err))
+	return outcome{}, ""
 }
 
 // members decides the member checks from r1's registration.
