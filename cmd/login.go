@@ -27,7 +27,7 @@ type loginOptions struct {
 func newLoginCmd(g *GlobalOptions) *cobra.Command {
 	opts := &loginOptions{manageOptions: manageOptions{G: g}}
 	c := &cobra.Command{
-		Use:   "login NAME",
+		Use:   "login NAME | login --client-id https://…",
 		Short: "Get an access token as a registered client (browser login or client credentials)",
 		Long: `Authenticate as the stored client NAME and print its access token:
 
@@ -42,17 +42,21 @@ more and has the scopes asked for, or refreshes it with the stored refresh token
 
 The scopes are the registration's, unless --scope names others. The browser is opened when
 asked for (--browser, or DCRCTL_BROWSER or BROWSER set) or in an interactive session (stdin a
-terminal, CI not true); otherwise the URL is printed.`,
+terminal, CI not true); otherwise the URL is printed.
+
+` + loginCIMDHelp,
 		Example: `  dcrctl login my-app
   dcrctl login my-service -o json | jq -r .access_token
-  dcrctl login my-app --scope "openid profile" --force-login`,
-		Args:              oneName,
+  dcrctl login my-app --scope "openid profile" --force-login
+  dcrctl login --issuer https://as.example --client-id https://app.example/client-metadata.json`,
+		Args:              loginArgs(opts),
 		ValidArgsFunction: completeNames(g),
-		RunE:              runNamed(g, &opts.Name, func(ctx context.Context) error { return loginRun(ctx, opts) }),
+		RunE:              loginRunE(g, opts),
 	}
 	f := c.Flags()
 	f.StringSliceVar(&opts.Scopes, "scope", nil, "scopes to request (default: the registration's scope)")
 	opts.addBrowserFlags(f, "")
+	f.StringVar(&opts.ClientID, "client-id", "", "log in as the client of this Client ID Metadata Document URL (no NAME, nothing stored)")
 	return c
 }
 

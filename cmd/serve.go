@@ -39,6 +39,7 @@ type serveOptions struct {
 	BehaveLike   string
 	Test         serveTestOptions
 	DebugPage    string
+	CIMD         serveCIMDOptions
 
 	// ready, if set, is called once the server accepts connections (tests).
 	ready func(addr string)
@@ -53,7 +54,7 @@ func newServeCmd(g *GlobalOptions) *cobra.Command {
 		Example: serveExample,
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			opts.Output = g.Output
+			opts.Output, opts.CIMD.roots = g.Output, g.settings.RootCAs
 			if c.Flags().Changed("issuer") {
 				opts.Issuer = g.Issuer
 			}
@@ -77,6 +78,7 @@ func newServeCmd(g *GlobalOptions) *cobra.Command {
 	f.StringVar(&opts.BehaveLike, "behave-like", "", "behave like another server: "+strings.Join(testserver.ProfileNames(), ", ")+" (default strict)")
 	addServeTestFlags(f, &opts.Test)
 	f.StringVar(&opts.DebugPage, "debug-page", "", debugPageUsage)
+	addServeCIMDFlags(f, &opts.CIMD)
 	f.IntVar(&opts.MaxConns, "max-conns", 0, fmt.Sprintf("most connections open at once; idle ones are closed to make room (default %d)", testserver.DefaultMaxConns))
 	return c
 }

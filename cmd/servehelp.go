@@ -23,7 +23,11 @@ users). The request log goes to stderr, without query strings, headers or bodies
 Stop it with Ctrl-C or SIGTERM (graceful shutdown).
 
 Plain http is only allowed on a loopback address; elsewhere use --tls-cert/--tls-key or
---tls-self-signed, or insist with --insecure-http.`
+--tls-self-signed, or insist with --insecure-http.
+
+With --cimd it also accepts an https URL as client_id and fetches the client's metadata document
+there (draft-ietf-oauth-client-id-metadata-document): public clients with PKCE only, never from
+private or link-local addresses (--cimd-allow-loopback lets loopback through, for tests).`
 
 	serveExample = `  dcrctl serve
   dcrctl serve -o json --addr 127.0.0.1:0 --memory | head -1 | jq -r .client_secret

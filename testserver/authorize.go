@@ -70,7 +70,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		}
 		u, ok := s.users[params.Get(UsernameField)]
 		if !ok || subtle.ConstantTimeCompare([]byte(u.Password), []byte(params.Get(PasswordField))) != 1 {
-			s.loginPage(w, r, ar.params, http.StatusUnauthorized, "Wrong username or password.")
+			s.loginPage(w, r, ar, http.StatusUnauthorized, "Wrong username or password.")
 			return
 		}
 		user, authTime = u.Username, s.now().Unix()
@@ -93,7 +93,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case slices.Contains(ar.prompt, "login") || !fresh:
-			s.loginPage(w, r, ar.params, http.StatusOK, "")
+			s.loginPage(w, r, ar, http.StatusOK, "")
 			return
 		}
 		user, authTime = sess.user, sess.authTime
@@ -145,7 +145,7 @@ func (s *Server) parseAuthRequest(ctx context.Context, p url.Values) (*authReque
 	default:
 		ok := false
 		for _, reg := range c.md.RedirectURIs {
-			if reg == reqURI || s.beh.LoopbackAnyPort && redirectMatches(reg, reqURI) {
+			if reg == reqURI || (s.beh.LoopbackAnyPort || c.doc != nil) && redirectMatches(reg, reqURI) {
 				ok = true
 				break
 			}
@@ -191,7 +191,7 @@ func (s *Server) parseAuthRequest(ctx context.Context, p url.Values) (*authReque
 	switch {
 	case ch == "" && method != "":
 		return nil, rerr("invalid_request", "code_challenge_method without code_challenge")
-	case ch == "" && c.public() && s.beh.PKCERequired:
+	case ch == "" && c.public() && (s.beh.PKCERequired || c.doc != nil):
 		// RFC 9700 §2.1.1 / RFC 8252 §8.1: public clients must use PKCE.
 		return nil, rerr("invalid_request", "PKCE is required for public clients: send code_challenge with code_challenge_method=S256 (RFC 7636)")
 	case ch != "" && !slices.Contains(s.challengeMethods(), cmp.Or(method, "plain")):
@@ -485,6 +485,7 @@ label{display:block;margin:.8em 0 .2em}input[type=text],input[type=password]{wid
 button{margin-top:1em;padding:.5em 1.2em}.error{color:#b00020}</style></head>
 <body><h1>{{.Title}}</h1>
 {{if .Client}}<p>Application: <strong>{{.Client}}</strong></p>{{end}}
+{{if .ClientURL}}<p id="client_id_url">Identified by its metadata document at <strong>{{.ClientHost}}</strong>: <code>{{.ClientURL}}</code></p>{{end}}
 {{if .Message}}<p class="error" id="error">{{.Message}}</p>{{end}}
 {{if .Info}}<p id="info">{{.Info}}</p>{{else}}<form method="post" action="{{.Action}}" id="login">
 {{range .Hidden}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">
@@ -503,6 +504,7 @@ type button struct{ Name, Value, Label string }
 
 type pageData struct {
 	Title, Client, Message, Info, Action string
+	ClientURL, ClientHost                string // a CIMD client: its client_id URL and host (draft §8.5)
 	Hidden                               []field
 	UserCode                             *field
 	AskLogin                             bool
@@ -521,7 +523,8 @@ func (s *Server) renderPage(w http.ResponseWriter, status int, d pageData) {
 
 // loginPage shows the login form; it posts the authorization request back with the user's
 // credentials and the anti-CSRF value.
-func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, params url.Values, status int, msg string) {
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, ar *authRequest, status int, msg string) {
+	params := ar.params
 	d := pageData{Title: "Sign in", Message: msg, Action: s.url(pathAuthorize), AskLogin: true,
 		Buttons: []button{{"action", "login", "Sign in"}}}
 	keys := make([]string, 0, len(params))
@@ -537,8 +540,8 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, params url.Va
 		d.Hidden = append(d.Hidden, field{k, params.Get(k)})
 	}
 	d.Hidden = append(d.Hidden, field{CSRFField, s.csrfValue(w, r)})
-	c, err := s.lookupClient(r.Context(), params.Get("client_id"))
-	if err == nil && c != nil && c.row != nil && c.row.Template == "" {
+	c, err := ar.client, error(nil) // as the request was checked: a CIMD document is not fetched again
+	if c.row != nil && c.row.Template == "" {
 		c, err = s.fromRow(c.row, true) // with every field, for client_name
 	}
 	if err == nil && c != nil {
@@ -547,6 +550,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, params url.Va
 		if raw, ok := c.md.Fields["client_name"]; ok && json.Unmarshal(raw, &name) == nil && name != "" {
 			d.Client = name
 		}
+		d.ClientURL, d.ClientHost = cimdShown(c)
 	}
 	s.renderPage(w, status, d)
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/dcrctl/dcrctl/client/cimd"
 )
 
 // client is the effective view of a client: static (from Config), registered, or an
@@ -24,6 +26,7 @@ type client struct {
 	Template        string   // template instances: the template id
 	md              *metadata
 	row             *clientRow
+	doc             *cimd.Document // a client whose client_id is its document's URL (cimd.go)
 }
 
 func (c *client) public() bool { return c.md.AuthMethod == "none" }
@@ -140,10 +143,14 @@ func (s *Server) clientForm(w http.ResponseWriter, r *http.Request) (url.Values,
 	return form, c, nil
 }
 
-// lookupClient finds a static or registered client; nil if there is none.
+// lookupClient finds a static, registered or (with Config.CIMD) Client ID Metadata Document
+// client; nil if there is none.
 func (s *Server) lookupClient(ctx context.Context, id string) (*client, error) {
 	if c, ok := s.static[id]; ok {
 		return c, nil
+	}
+	if s.cimdFetch != nil && cimd.IsClientIDURL(id) {
+		return s.cimdClient(ctx, id)
 	}
 	if c, ok := s.cache.get(id); ok {
 		return c, nil

@@ -114,6 +114,9 @@ type Config struct {
 	// key's algorithm; exp, nbf and iat are checked against Now with a minute of leeway.
 	SoftwareStatementIssuers map[string]string `yaml:"software_statement_issuers"`
 
+	// CIMD turns on Client ID Metadata Documents: an https URL as client_id (see CIMD).
+	CIMD CIMD `yaml:"cimd"`
+
 	// DebugPage configures the debugger page at I/debug (see DebugPage).
 	DebugPage DebugPage `yaml:"debug_page"`
 

@@ -22,12 +22,14 @@ func TestExampleConfig(t *testing.T) {
 		"clients": len(cfg.Clients), "templates": len(cfg.Templates), "users": len(cfg.Users),
 		"template0": cfg.Templates[0].ID, "allowed1": cfg.Templates[1].AllowedClients,
 		"ss": len(cfg.SoftwareStatementIssuers), "behave_like": cfg.BehaveLike, "behaviour": cfg.Switches,
+		"cimd": cfg.CIMD,
 	}
 	want := map[string]any{
 		"issuer": "http://127.0.0.1:8414", "mode": ModeClient, "uses": Uses(1),
 		"rat": RotateOnUpdate, "secret": RotateNever, "access": time.Hour, "poll": 5 * time.Second,
 		"clients": 2, "templates": 2, "users": 2, "template0": "mobile-app", "allowed1": []string{"ci-bootstrap"},
 		"ss": 1, "behave_like": "strict", "behaviour": map[string]any{"cors": true},
+		"cimd": CIMD{Enabled: true, CacheSize: 1000},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v\nwant %v", got, want)

@@ -34,6 +34,9 @@ func (s *Server) buildDiscovery() {
 		"request_parameter_supported":                    false,
 		"request_uri_parameter_supported":                false,
 	}
+	if s.cimdFetch != nil {
+		md["client_id_metadata_document_supported"] = true // draft-ietf-oauth-client-id-metadata-document §6
+	}
 	if s.mode != ModeDisabled && s.beh.DiscoveryRegistrationEndpoint {
 		// Checklist 2: advertised only while registration is enabled.
 		md["registration_endpoint"] = s.registerURL()

@@ -14,6 +14,10 @@
 //     public clients), RFC 8252 (loopback redirect URIs match any port, private-use schemes).
 //   - RFC 8628 (device authorization grant), RFC 7009 (revocation), RFC 7662 (introspection),
 //     RFC 9207 (iss in authorization responses), OpenID Connect Core 1.0 (RS256 ID tokens).
+//   - With Config.CIMD, draft-ietf-oauth-client-id-metadata-document-03 (an https URL as
+//     client_id): the document is fetched without redirects, within 5 s and 64 KiB, never from
+//     a special-use address (§8.6, checked on the dialled address), cached per RFC 9111 in a
+//     bounded cache (§5.2), and checked with package client/cimd (cimd.go, cimdfetch.go).
 //
 // # Endpoints
 //

@@ -73,7 +73,8 @@ type Server struct {
 	cache     *cache[*client]
 	tokCache  *cache[*tokenRow] // reusable initial access tokens from client credentials
 	mux       http.Handler
-	debug     *debugger // the debugger page and its exchange log; nil when off
+	debug     *debugger    // the debugger page and its exchange log; nil when off
+	cimdFetch *cimdFetcher // Client ID Metadata Documents (cimd.go); nil when off
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -163,6 +164,9 @@ func newServer(cfg Config) (*Server, error) {
 		s.users[u.Username] = u
 	}
 
+	if cfg.CIMD.Enabled {
+		s.cimdFetch = newCIMDFetcher(cfg.CIMD, s.now)
+	}
 	ctx := context.Background()
 	s.store, err = openStore(ctx, cfg.DBPath)
 	if err != nil {
@@ -286,6 +290,9 @@ func (s *Server) Close() error {
 	s.once.Do(func() {
 		close(s.stop)
 		s.wg.Wait()
+		if s.cimdFetch != nil {
+			s.cimdFetch.close()
+		}
 		err = s.store.close()
 	})
 	return err

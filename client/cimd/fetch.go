@@ -2,6 +2,7 @@ package cimd
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -64,4 +65,11 @@ func Fetch(ctx context.Context, hc *http.Client, clientID string) (*Result, erro
 	}
 	res.Document, res.Problems = Check(body, Source{URL: clientID, ContentType: resp.Header.Get("Content-Type"), Fetched: true})
 	return res, nil
+}
+
+// Supported reports whether authorization server metadata (its members, as raw JSON)
+// advertises client_id_metadata_document_supported: true (§6).
+func Supported(members map[string]json.RawMessage) bool {
+	var b bool
+	return json.Unmarshal(members["client_id_metadata_document_supported"], &b) == nil && b
 }

@@ -1,0 +1,243 @@
+package testserver
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/dcrctl/dcrctl/client/cimd"
+)
+
+// Cache lifetimes of a fetched document (draft §5.2: the server "SHOULD respect HTTP cache
+// headers [RFC9111] ... but MAY define its own upper and/or lower bounds").
+const (
+	cimdDefaultTTL   = 5 * time.Minute // a response that says nothing
+	cimdMaxTTL       = 24 * time.Hour  // the longest any response is kept
+	cimdDefaultCache = 1000            // documents kept at most
+)
+
+// cimdFetcher fetches Client ID Metadata Documents for the server, and only them: https only
+// (the URL rules of package cimd), no proxy, no redirects, at most cimd.MaxSize bytes, within
+// the timeout, and never from a special-use address — checked on the address actually
+// dialled, after DNS resolution, so that a name resolving to 10.0.0.1 is refused as the
+// literal is. Valid documents are cached within their HTTP freshness lifetime.
+type cimdFetcher struct {
+	hc    *http.Client
+	now   func() time.Time
+	limit int
+
+	mu    sync.Mutex
+	cache map[string]cimdEntry
+}
+
+type cimdEntry struct {
+	doc     *cimd.Document
+	expires time.Time
+}
+
+func newCIMDFetcher(c CIMD, now func() time.Time) *cimdFetcher {
+	timeout := cimd.FetchTimeout
+	if c.Timeout > 0 && c.Timeout < timeout {
+		timeout = c.Timeout
+	}
+	dialer := &net.Dialer{Timeout: timeout, Control: addressControl(c.AllowLoopback)}
+	t := &http.Transport{
+		Proxy:                 nil, // a proxy would dial for us, past the address check
+		DialContext:           dialer.DialContext,
+		TLSClientConfig:       &tls.Config{RootCAs: c.RootCAs, MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:   timeout,
+		ResponseHeaderTimeout: timeout,
+		MaxIdleConns:          10,
+		IdleConnTimeout:       30 * time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+	limit := c.CacheSize
+	if limit <= 0 {
+		limit = cimdDefaultCache
+	}
+	return &cimdFetcher{hc: &http.Client{Transport: t, Timeout: timeout}, now: now, limit: limit, cache: map[string]cimdEntry{}}
+}
+
+// close drops idle connections to document servers.
+func (f *cimdFetcher) close() { f.hc.CloseIdleConnections() }
+
+// document returns the checked document at id: cached while fresh, else fetched. Every
+// failure is an *Error invalid_client naming the cause.
+func (f *cimdFetcher) document(ctx context.Context, id string) (*cimd.Document, error) {
+	if d := f.cached(id); d != nil {
+		return d, nil
+	}
+	res, err := cimd.Fetch(ctx, f.hc, id)
+	if err != nil {
+		return nil, cimdInvalid(id, "could not be fetched: %s", fetchReason(err, f.hc.Timeout))
+	}
+	if errs := res.Problems.Errors(); len(errs) > 0 {
+		// §5.2: "MUST NOT cache error responses ... MUST NOT cache documents which are invalid".
+		return nil, cimdInvalid(id, "is not valid: %s; check it with dcrctl cimd check %s", errs[0], id)
+	}
+	f.store(id, res.Document, cacheLifetime(res.Header, f.now()))
+	return res.Document, nil
+}
+
+// addressError is a dial refused before connecting: the address is special-use.
+type addressError struct{ addr netip.Addr }
+
+func (e *addressError) Error() string {
+	return fmt.Sprintf("%s is a special-use address (RFC 6890)", e.addr)
+}
+
+// fetchReason says why no response came, without more detail than the user needs.
+func fetchReason(err error, timeout time.Duration) string {
+	var ae *addressError
+	var ne net.Error
+	var dns *net.DNSError
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	switch {
+	case errors.As(err, &ae):
+		return fmt.Sprintf("its host is at %s, a private, loopback, link-local or other special-use address, which this server never fetches from (draft §8.6)", ae.addr)
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		return fmt.Sprintf("no complete answer within %s", timeout)
+	case errors.As(err, &dns):
+		return "its host name does not resolve"
+	case errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn):
+		return "its TLS certificate is not trusted by this server"
+	}
+	return "the connection failed"
+}
+
+// addressControl is the dialer's Control: it runs for every address tried, after DNS
+// resolution and before the connection is made, and refuses special-use addresses (§8.6:
+// "MUST NOT fetch a Client ID Metadata Document URL ... that resolve[s] to special-use IP
+// addresses as defined in [RFC6890]"), loopback too unless allowLoopback.
+func addressControl(allowLoopback bool) func(network, address string, _ syscall.RawConn) error {
+	return func(_, address string, _ syscall.RawConn) error {
+		host, _, err := net.SplitHostPort(address)
+		if err != nil {
+			return err
+		}
+		ip, err := netip.ParseAddr(host)
+		if err != nil {
+			return fmt.Errorf("dial %s: not an IP address", address)
+		}
+		ip = ip.Unmap().WithZone("")
+		if allowLoopback && ip.IsLoopback() {
+			return nil
+		}
+		if specialUse(ip) {
+			return &addressError{ip}
+		}
+		return nil
+	}
+}
+
+// specialUseBlocks are the RFC 6890 special-purpose registries' blocks (with their later
+// additions) that are not globally reachable unicast, for IPv4 and IPv6.
+var specialUseBlocks = func() []netip.Prefix {
+	var ps []netip.Prefix
+	for _, s := range []string{
+		"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+		"192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
+		"198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+		"::/128", "::1/128", "::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/23",
+		"2001:db8::/32", "2002::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+	} {
+		ps = append(ps, netip.MustParsePrefix(s))
+	}
+	return ps
+}()
+
+func specialUse(ip netip.Addr) bool {
+	for _, p := range specialUseBlocks {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *cimdFetcher) cached(id string) *cimd.Document {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e, ok := f.cache[id]
+	if !ok || !f.now().Before(e.expires) {
+		delete(f.cache, id)
+		return nil
+	}
+	return e.doc
+}
+
+// store keeps doc for ttl (0: not at all). The cache is bounded: at the limit, expired
+// entries go first, then the one that expires soonest.
+func (f *cimdFetcher) store(id string, doc *cimd.Document, ttl time.Duration) {
+	if ttl <= 0 {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.now()
+	if _, ok := f.cache[id]; !ok && len(f.cache) >= f.limit {
+		soonest := ""
+		for k, e := range f.cache {
+			if !now.Before(e.expires) {
+				delete(f.cache, k)
+			} else if soonest == "" || e.expires.Before(f.cache[soonest].expires) {
+				soonest = k
+			}
+		}
+		if len(f.cache) >= f.limit {
+			delete(f.cache, soonest)
+		}
+	}
+	f.cache[id] = cimdEntry{doc: doc, expires: now.Add(ttl)}
+}
+
+// cacheLifetime is the response's freshness lifetime (RFC 9111 §4.2.1) minus its Age
+// (§4.2.3), within [0, cimdMaxTTL]: no-store and no-cache mean 0 (no-cache would need a
+// revalidation on every use, which is a fetch); max-age wins over Expires; a response with
+// neither gets cimdDefaultTTL. An invalid max-age or Expires means stale (0).
+func cacheLifetime(h http.Header, now time.Time) time.Duration {
+	ttl, explicit := time.Duration(0), false
+	for _, d := range strings.Split(strings.Join(h.Values("Cache-Control"), ","), ",") {
+		name, val, _ := strings.Cut(strings.TrimSpace(strings.ToLower(d)), "=")
+		switch name {
+		case "no-store", "no-cache":
+			return 0
+		case "max-age":
+			n, err := strconv.ParseInt(strings.Trim(val, `"`), 10, 64)
+			if err != nil || n < 0 {
+				return 0
+			}
+			ttl, explicit = time.Duration(min(n, int64(cimdMaxTTL/time.Second)))*time.Second, true
+		}
+	}
+	if !explicit && h.Get("Expires") != "" {
+		exp, err := http.ParseTime(h.Get("Expires"))
+		if err != nil {
+			return 0
+		}
+		date, err := http.ParseTime(h.Get("Date"))
+		if err != nil {
+			date = now
+		}
+		ttl, explicit = exp.Sub(date), true
+	}
+	if !explicit {
+		ttl = cimdDefaultTTL
+	}
+	if age, err := strconv.ParseInt(h.Get("Age"), 10, 64); err == nil && age > 0 {
+		ttl -= time.Duration(min(age, int64(cimdMaxTTL/time.Second))) * time.Second
+	}
+	return min(max(ttl, 0), cimdMaxTTL)
+}
