@@ -1,11 +1,16 @@
 package probe_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dcrctl/dcrctl/client"
@@ -334,18 +339,76 @@ func tokenSource(srv *servertest.Server, scopes []string) probe.TokenSource {
 	}
 }
 
+// secretCatcher is a Transport that keeps every client_secret and registration access token
+// the server sent, to check that none reaches the report.
+type secretCatcher struct {
+	mu      sync.Mutex
+	secrets []string
+}
+
+func (s *secretCatcher) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	var m map[string]any
+	if err == nil && json.Unmarshal(body, &m) == nil {
+		s.mu.Lock()
+		for _, k := range []string{"client_secret", "registration_access_token"} {
+			if v, ok := m[k].(string); ok && v != "" {
+				s.secrets = append(s.secrets, v)
+			}
+		}
+		s.mu.Unlock()
+	}
+	return resp, err
+}
+
+// leaks returns how many of the caught secrets occur in the report in any of its forms.
+func (s *secretCatcher) leaks(t *testing.T, rep *probe.Report) int {
+	var all bytes.Buffer
+	if err := json.NewEncoder(&all).Encode(rep); err != nil {
+		t.Fatal(err)
+	}
+	_ = rep.WriteTable(&all)
+	_ = rep.WriteMarkdown(&all)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.secrets) == 0 {
+		t.Fatal("no secret was caught: the check would prove nothing")
+	}
+	n := 0
+	for _, sec := range s.secrets {
+		if strings.Contains(all.String(), sec) {
+			n++
+		}
+	}
+	return n
+}
+
 // probeServer runs the probe against srv as a user would: with the bootstrap client's
 // tokens, and with the registration endpoint given when the server does not advertise it.
+// No secret the server sent may appear in the report.
 func probeServer(t *testing.T, srv *servertest.Server) *probe.Report {
 	t.Helper()
 	b := srv.Server.Behaviour()
-	opts := probe.Options{URL: srv.HTTP.URL, InitialToken: tokenSource(srv, []string{"dcr"}), TokenWithoutDCR: tokenSource(srv, []string{})}
+	catcher := &secretCatcher{}
+	opts := probe.Options{URL: srv.HTTP.URL, InitialToken: tokenSource(srv, []string{"dcr"}), TokenWithoutDCR: tokenSource(srv, []string{}),
+		HTTPClient: &http.Client{Transport: catcher}}
 	if !b.DiscoveryRegistrationEndpoint {
 		opts.Endpoints.Registration = srv.URL(b.RegistrationPath)
 	}
 	rep, err := probe.Run(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if b.Registration != testserver.ModeDisabled {
+		if n := catcher.leaks(t, rep); n > 0 {
+			t.Errorf("%d secrets the server sent appear in the report", n)
+		}
 	}
 	return rep
 }
