@@ -59,7 +59,7 @@ func TestSecretPromptInTerminal(t *testing.T) {
 	if pane := screen("client secret of bootstrap: "); !strings.Contains(pane, "client secret of bootstrap: ") {
 		t.Fatalf("no prompt for the secret; the terminal shows:\n%s", pane)
 	}
-	run("send-keys", "-l", secret)
+	run("send-keys", "-l", "--", secret) // a secret may start with "-"
 	run("send-keys", "Enter")
 	pane := screen("EXIT=")
 	if !strings.Contains(pane, "EXIT=0") || !regexp.MustCompile(`(?m)^[A-Za-z0-9_~.+/=-]{20,}$`).MatchString(pane) {
