@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/dcrctl/dcrctl/client"
 	"github.com/dcrctl/dcrctl/client/declare"
 )
 
@@ -17,9 +18,11 @@ var stepSymbols = map[string]string{declare.ActionCreate: "+", declare.ActionUpd
 // entry (name, issuer, action, result, diff, …); the table gives one line per entry and
 // one per member of a diff.
 func writeSteps(w io.Writer, format string, p *declare.Plan, applied bool) error {
-	steps := p.Steps
-	if steps == nil {
-		steps = []declare.Step{}
+	steps := make([]declare.Step, len(p.Steps))
+	for i, s := range p.Steps {
+		if steps[i] = s; s.Err != nil { // with the advice any command gives for it (advice.go)
+			steps[i].Error = client.RedactError(withAdvice(s.Err))
+		}
 	}
 	return writeData(w, format, steps, func(w io.Writer) error {
 		var b strings.Builder

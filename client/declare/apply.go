@@ -65,7 +65,7 @@ func (en *Engine) create(ctx context.Context, s *Step) {
 		en.taken(ctx, s, err)
 		return
 	}
-	meta, err := en.Discover(ctx, e)
+	meta, err := en.discover(ctx, e)
 	if err != nil {
 		s.fail(err)
 		return
@@ -172,4 +172,27 @@ func keepSecretMembers(md, cur client.Metadata) client.Metadata {
 		return out
 	}
 	return md
+}
+
+// discover returns the server metadata of e's server, discovered once per issuer and
+// profile in an Engine's life.
+func (en *Engine) discover(ctx context.Context, e Entry) (*client.ServerMetadata, error) {
+	key := issuerKey(e.Issuer) + " " + e.Profile
+	en.mu.Lock()
+	md := en.discovered[key]
+	en.mu.Unlock()
+	if md != nil {
+		return md, nil
+	}
+	md, err := en.Discover(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	en.mu.Lock()
+	if en.discovered == nil {
+		en.discovered = map[string]*client.ServerMetadata{}
+	}
+	en.discovered[key] = md
+	en.mu.Unlock()
+	return md, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/dcrctl/dcrctl/client"
 	"github.com/dcrctl/dcrctl/client/registrar"
@@ -101,6 +102,9 @@ type Engine struct {
 	// Token returns the initial access token for a registration of e ("" for open
 	// registration), from e.Token.
 	Token func(ctx context.Context, e Entry, md *client.ServerMetadata) (string, error)
+
+	mu         sync.Mutex
+	discovered map[string]*client.ServerMetadata // by issuer and profile
 }
 
 // Plan compares the entries with what is stored and with the servers' current
