@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/dcrctl/dcrctl/client/cimd"
 )
 
 // CIMD turns on Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document-03):
@@ -44,6 +46,23 @@ func (s *Server) cimdClient(ctx context.Context, id string) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.docClient(id, doc)
+}
+
+// knownClient is lookupClient without a fetch: a CIMD client comes from the cache only (nil
+// when it is not cached), for views that must answer at once (the debugger page).
+func (s *Server) knownClient(ctx context.Context, id string) (*client, error) {
+	if s.cimdFetch == nil || !cimd.IsClientIDURL(id) || s.static[id] != nil {
+		return s.lookupClient(ctx, id)
+	}
+	if doc := s.cimdFetch.cached(id); doc != nil {
+		return s.docClient(id, doc)
+	}
+	return nil, nil
+}
+
+// docClient is the client a checked document describes, by this server's policy.
+func (s *Server) docClient(id string, doc *cimd.Document) (*client, error) {
 	if m := doc.TokenEndpointAuthMethod; m != "" && m != "none" {
 		return nil, cimdInvalid(id, "its token_endpoint_auth_method is %s; this server accepts only public clients (none) with a Client ID Metadata Document", m)
 	}

@@ -303,6 +303,15 @@ func TestCIMDCache(t *testing.T) {
 	if n > 2 {
 		t.Errorf("cache holds %d documents, limit 2", n)
 	}
+	// The debugger page lists the client its tokens were issued to, without fetching.
+	if tok := e.codeLogin(t, d.url("/nostore.json"), "http://127.0.0.1/callback", "openid"); tok.Status != 200 {
+		t.Fatalf("login: %d %v", tok.Status, tok.Body)
+	}
+	before := d.count("/nostore.json")
+	page := e.do(mustGet(e.url("/debug/client/" + url.PathEscape(d.url("/nostore.json")))))
+	if page.Status != 200 || !strings.Contains(page.Raw, "metadata document not cached") || d.count("/nostore.json") != before {
+		t.Errorf("debugger page: %d, %d fetches (had %d): %.300s", page.Status, d.count("/nostore.json"), before, page.Raw)
+	}
 }
 
 // TestCacheLifetime: RFC 9111 freshness from Cache-Control, Expires and Age, within bounds.
@@ -375,5 +384,53 @@ func TestAddressControl(t *testing.T) {
 		if got := loop("tcp", tc.addr, nil) == nil; got != tc.loo {
 			t.Errorf("%s with loopback allowed: allowed %v, want %v", tc.addr, got, tc.loo)
 		}
+	}
+}
+
+// TestCIMDOneFetchAtATime: requests that need the same uncached document at the same time
+// share one fetch.
+func TestCIMDOneFetchAtATime(t *testing.T) {
+	d := newDocServer(t)
+	gate := make(chan struct{})
+	d.paths["/gated.json"] = func(w http.ResponseWriter, r *http.Request) {
+		<-gate
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write([]byte(strings.ReplaceAll(publicDoc, "SELF", d.url("/gated.json"))))
+	}
+	e := startCIMD(t, d, nil)
+	const n = 8
+	statuses := make(chan int, n)
+	for range n {
+		go func() {
+			r, err := e.hc.Do(mustGet(e.url("/authorize?" + loginParams(d.url("/gated.json"), "http://127.0.0.1/callback", "openid").Encode())))
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			r.Body.Close()
+			statuses <- r.StatusCode
+		}()
+	}
+	waiting := func() int {
+		f := e.srv.cimdFetch
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if c := f.inflight[d.url("/gated.json")]; c != nil {
+			return c.waiters
+		}
+		return -1
+	}
+	for i := 0; i < 500 && waiting() < n-1; i++ { // at most 5 s
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(gate)
+	for range n {
+		if s := <-statuses; s != 200 {
+			t.Errorf("status %d, want the login page", s)
+		}
+	}
+	if c := d.count("/gated.json"); c != 1 {
+		t.Errorf("%d fetches for %d concurrent requests, want 1", c, n)
 	}
 }

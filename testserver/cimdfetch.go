@@ -36,8 +36,17 @@ type cimdFetcher struct {
 	now   func() time.Time
 	limit int
 
-	mu    sync.Mutex
-	cache map[string]cimdEntry
+	mu       sync.Mutex
+	cache    map[string]cimdEntry
+	inflight map[string]*cimdCall // one fetch per URL at a time; the others wait for it
+}
+
+// cimdCall is a fetch under way; done is closed when doc and err are set.
+type cimdCall struct {
+	done    chan struct{}
+	doc     *cimd.Document
+	err     error
+	waiters int // requests sharing it besides the first (tests)
 }
 
 type cimdEntry struct {
@@ -65,18 +74,45 @@ func newCIMDFetcher(c CIMD, now func() time.Time) *cimdFetcher {
 	if limit <= 0 {
 		limit = cimdDefaultCache
 	}
-	return &cimdFetcher{hc: &http.Client{Transport: t, Timeout: timeout}, now: now, limit: limit, cache: map[string]cimdEntry{}}
+	return &cimdFetcher{hc: &http.Client{Transport: t, Timeout: timeout}, now: now, limit: limit,
+		cache: map[string]cimdEntry{}, inflight: map[string]*cimdCall{}}
 }
 
 // close drops idle connections to document servers.
 func (f *cimdFetcher) close() { f.hc.CloseIdleConnections() }
 
-// document returns the checked document at id: cached while fresh, else fetched. Every
-// failure is an *Error invalid_client naming the cause.
+// document returns the checked document at id: cached while fresh, else fetched — once for
+// all the requests that want it at the same time. Every failure is an *Error invalid_client
+// naming the cause.
 func (f *cimdFetcher) document(ctx context.Context, id string) (*cimd.Document, error) {
 	if d := f.cached(id); d != nil {
 		return d, nil
 	}
+	f.mu.Lock()
+	if c, ok := f.inflight[id]; ok {
+		c.waiters++
+		f.mu.Unlock()
+		select {
+		case <-c.done:
+			return c.doc, c.err
+		case <-ctx.Done():
+			return nil, cimdInvalid(id, "could not be fetched: %s", fetchReason(ctx.Err(), f.hc.Timeout))
+		}
+	}
+	c := &cimdCall{done: make(chan struct{})}
+	f.inflight[id] = c
+	f.mu.Unlock()
+	// The fetch is the server's, not this request's: a client that goes away does not fail
+	// the others waiting for it (the fetch has its own time limit).
+	c.doc, c.err = f.fetch(context.WithoutCancel(ctx), id)
+	f.mu.Lock()
+	delete(f.inflight, id)
+	f.mu.Unlock()
+	close(c.done)
+	return c.doc, c.err
+}
+
+func (f *cimdFetcher) fetch(ctx context.Context, id string) (*cimd.Document, error) {
 	res, err := cimd.Fetch(ctx, f.hc, id)
 	if err != nil {
 		return nil, cimdInvalid(id, "could not be fetched: %s", fetchReason(err, f.hc.Timeout))

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/dcrctl/dcrctl/client/cimd"
 )
 
 // DebugPage configures the debugger page at I/debug: the clients, each client's timeline of
@@ -332,10 +334,12 @@ func (d *debugger) page(w http.ResponseWriter, r *http.Request, focus string) {
 // clientView looks the client up in the database, for its current status and metadata.
 func (d *debugger) clientView(ctx context.Context, c debugClient, toks []debugToken, now int64) clientView {
 	cv := clientView{ID: c.ID, Created: c.Created, Updated: c.Updated, Template: c.Template, Status: "active"}
-	cl, err := d.s.lookupClient(ctx, c.ID)
+	cl, err := d.s.knownClient(ctx, c.ID) // never fetches a CIMD document
 	switch {
 	case err != nil:
 		cv.Status = "unknown (database error)"
+	case cl == nil && d.s.cimdFetch != nil && cimd.IsClientIDURL(c.ID):
+		cv.Status = "metadata document not cached"
 	case cl == nil:
 		cv.Status = "deleted"
 	default:
