@@ -368,3 +368,43 @@ func TestSecretMemberKept(t *testing.T) {
 		t.Errorf("plan of the export: %+v", outcomes(p))
 	}
 }
+
+// TestStoredElsewhere: a stored credential whose issuer differs from the entry's, and one
+// whose client was deleted at the server behind dcrctl's back, cannot be planned: each
+// fails, saying why, and nothing is written; the other entries are planned as usual.
+func TestStoredElsewhere(t *testing.T) {
+	a, b := newEnv(t, "strict", nil), newEnv(t, "strict", nil)
+	ctx := ctxT(t)
+	a.engine.Apply(ctx, a.plan(ctx, a.file(threeFile), false))
+	ca, err := a.store.Get(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.srv.Server.DeleteClient(ctx, ca.ClientID); err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(a.file2(threeFile), "  c:\n    issuer: "+a.srv.Issuer(), "  c:\n    issuer: "+b.srv.Issuer(), 1)
+	f, err := declare.Parse("f.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.count.registrationWrites()
+	p := a.plan(ctx, f.Entries, true)
+	checkOutcomes(t, "plan", p, []outcome{
+		{Name: "a", Action: "unknown", Result: "failed", Failed: true},
+		{Name: "b", Action: "unchanged", Result: "none"},
+		{Name: "c", Action: "unknown", Result: "failed", Failed: true}})
+	var ce *client.Error
+	if !errorsAs(p.Steps[0].Err, &ce) || ce.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a: %v, want the server's 401", p.Steps[0].Err)
+	}
+	if want := "the stored credential of that name is a client of " + a.srv.Issuer() + ", not " + b.srv.Issuer(); !strings.Contains(p.Steps[2].Error, want) {
+		t.Errorf("c: %q, want %q", p.Steps[2].Error, want)
+	}
+	a.engine.Apply(ctx, p)
+	checkWrites(t, "apply", a, map[string]int{})
+	checkWrites(t, "apply", b, map[string]int{})
+}
+
+// file2 is file's text with $ISSUER replaced, unparsed.
+func (e *env) file2(text string) string { return strings.ReplaceAll(text, "$ISSUER", e.srv.Issuer()) }
