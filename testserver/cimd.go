@@ -42,11 +42,23 @@ type CIMD struct {
 // invalid_client (400): the client identifier is invalid (RFC 6749 §4.1.2.1, §5.2; draft §6),
 // and the authorization request is aborted (§5.1) — never a 5xx.
 func (s *Server) cimdClient(ctx context.Context, id string) (*client, error) {
-	doc, err := s.cimdFetch.document(ctx, id)
+	e, err := s.cimdFetch.document(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return s.docClient(id, doc)
+	return s.entryClient(id, e)
+}
+
+// entryClient is the client of a cached entry, made once.
+func (s *Server) entryClient(id string, e *cimdEntry) (*client, error) {
+	if c := e.client.Load(); c != nil {
+		return c, nil
+	}
+	c, err := s.docClient(id, e.doc)
+	if err == nil {
+		e.client.Store(c)
+	}
+	return c, err
 }
 
 // knownClient is lookupClient without a fetch: a CIMD client comes from the cache only (nil
@@ -55,8 +67,8 @@ func (s *Server) knownClient(ctx context.Context, id string) (*client, error) {
 	if s.cimdFetch == nil || !cimd.IsClientIDURL(id) || s.static[id] != nil {
 		return s.lookupClient(ctx, id)
 	}
-	if doc := s.cimdFetch.cached(id); doc != nil {
-		return s.docClient(id, doc)
+	if e := s.cimdFetch.cached(id); e != nil {
+		return s.entryClient(id, e)
 	}
 	return nil, nil
 }

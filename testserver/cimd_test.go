@@ -1,6 +1,7 @@
 package testserver
 
 import (
+	"context"
 	"crypto/x509"
 	stdhtml "html"
 	"io"
@@ -25,7 +26,7 @@ type docServer struct {
 	paths map[string]http.HandlerFunc
 }
 
-func newDocServer(t *testing.T) *docServer {
+func newDocServer(t testing.TB) *docServer {
 	d := &docServer{hits: map[string]int{}, paths: map[string]http.HandlerFunc{}}
 	d.hs = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.mu.Lock()
@@ -432,5 +433,31 @@ func TestCIMDOneFetchAtATime(t *testing.T) {
 	}
 	if c := d.count("/gated.json"); c != 1 {
 		t.Errorf("%d fetches for %d concurrent requests, want 1", c, n)
+	}
+}
+
+// BenchmarkCIMDLookup: finding a client by its document URL once the document is cached,
+// against finding a static client (the baseline, same run) and a registered one. The
+// first is what CIMD adds to every request after the first fetch.
+func BenchmarkCIMDLookup(b *testing.B) {
+	d := newDocServer(b)
+	d.serve("/app.json", publicDoc, "Cache-Control", "max-age=86400")
+	_, srv := serveHTTPTest(b, func(c *Config) { c.CIMD = CIMD{Enabled: true, AllowLoopback: true, RootCAs: d.roots()} })
+	ctx := context.Background()
+	id := d.url("/app.json")
+	if c, err := srv.lookupClient(ctx, id); err != nil || c == nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct{ name, id string }{{"static", DefaultNativeClient}, {"cimd-cached", id}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if c, err := srv.lookupClient(ctx, bc.id); err != nil || c == nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	if n := d.count("/app.json"); n != 1 {
+		b.Errorf("%d fetches, want 1", n)
 	}
 }

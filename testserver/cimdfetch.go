@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -37,21 +38,23 @@ type cimdFetcher struct {
 	limit int
 
 	mu       sync.Mutex
-	cache    map[string]cimdEntry
+	cache    map[string]*cimdEntry
 	inflight map[string]*cimdCall // one fetch per URL at a time; the others wait for it
 }
 
 // cimdCall is a fetch under way; done is closed when doc and err are set.
 type cimdCall struct {
 	done    chan struct{}
-	doc     *cimd.Document
+	entry   *cimdEntry
 	err     error
 	waiters int // requests sharing it besides the first (tests)
 }
 
+// cimdEntry is a checked document, with the client the server made of it (built once).
 type cimdEntry struct {
 	doc     *cimd.Document
 	expires time.Time
+	client  atomic.Pointer[client]
 }
 
 func newCIMDFetcher(c CIMD, now func() time.Time) *cimdFetcher {
@@ -75,7 +78,7 @@ func newCIMDFetcher(c CIMD, now func() time.Time) *cimdFetcher {
 		limit = cimdDefaultCache
 	}
 	return &cimdFetcher{hc: &http.Client{Transport: t, Timeout: timeout}, now: now, limit: limit,
-		cache: map[string]cimdEntry{}, inflight: map[string]*cimdCall{}}
+		cache: map[string]*cimdEntry{}, inflight: map[string]*cimdCall{}}
 }
 
 // close drops idle connections to document servers.
@@ -84,9 +87,9 @@ func (f *cimdFetcher) close() { f.hc.CloseIdleConnections() }
 // document returns the checked document at id: cached while fresh, else fetched — once for
 // all the requests that want it at the same time. Every failure is an *Error invalid_client
 // naming the cause.
-func (f *cimdFetcher) document(ctx context.Context, id string) (*cimd.Document, error) {
-	if d := f.cached(id); d != nil {
-		return d, nil
+func (f *cimdFetcher) document(ctx context.Context, id string) (*cimdEntry, error) {
+	if e := f.cached(id); e != nil {
+		return e, nil
 	}
 	f.mu.Lock()
 	if c, ok := f.inflight[id]; ok {
@@ -94,7 +97,7 @@ func (f *cimdFetcher) document(ctx context.Context, id string) (*cimd.Document, 
 		f.mu.Unlock()
 		select {
 		case <-c.done:
-			return c.doc, c.err
+			return c.entry, c.err
 		case <-ctx.Done():
 			return nil, cimdInvalid(id, "could not be fetched: %s", fetchReason(ctx.Err(), f.hc.Timeout))
 		}
@@ -104,15 +107,15 @@ func (f *cimdFetcher) document(ctx context.Context, id string) (*cimd.Document, 
 	f.mu.Unlock()
 	// The fetch is the server's, not this request's: a client that goes away does not fail
 	// the others waiting for it (the fetch has its own time limit).
-	c.doc, c.err = f.fetch(context.WithoutCancel(ctx), id)
+	c.entry, c.err = f.fetch(context.WithoutCancel(ctx), id)
 	f.mu.Lock()
 	delete(f.inflight, id)
 	f.mu.Unlock()
 	close(c.done)
-	return c.doc, c.err
+	return c.entry, c.err
 }
 
-func (f *cimdFetcher) fetch(ctx context.Context, id string) (*cimd.Document, error) {
+func (f *cimdFetcher) fetch(ctx context.Context, id string) (*cimdEntry, error) {
 	res, err := cimd.Fetch(ctx, f.hc, id)
 	if err != nil {
 		return nil, cimdInvalid(id, "could not be fetched: %s", fetchReason(err, f.hc.Timeout))
@@ -121,8 +124,9 @@ func (f *cimdFetcher) fetch(ctx context.Context, id string) (*cimd.Document, err
 		// §5.2: "MUST NOT cache error responses ... MUST NOT cache documents which are invalid".
 		return nil, cimdInvalid(id, "is not valid: %s; check it with dcrctl cimd check %s", errs[0], id)
 	}
-	f.store(id, res.Document, cacheLifetime(res.Header, f.now()))
-	return res.Document, nil
+	e := &cimdEntry{doc: res.Document, expires: f.now().Add(cacheLifetime(res.Header, f.now()))}
+	f.store(id, e)
+	return e, nil
 }
 
 // addressError is a dial refused before connecting: the address is special-use.
@@ -203,7 +207,7 @@ func specialUse(ip netip.Addr) bool {
 	return false
 }
 
-func (f *cimdFetcher) cached(id string) *cimd.Document {
+func (f *cimdFetcher) cached(id string) *cimdEntry {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	e, ok := f.cache[id]
@@ -211,18 +215,18 @@ func (f *cimdFetcher) cached(id string) *cimd.Document {
 		delete(f.cache, id)
 		return nil
 	}
-	return e.doc
+	return e
 }
 
-// store keeps doc for ttl (0: not at all). The cache is bounded: at the limit, expired
-// entries go first, then the one that expires soonest.
-func (f *cimdFetcher) store(id string, doc *cimd.Document, ttl time.Duration) {
-	if ttl <= 0 {
-		return
-	}
+// store keeps e until it expires (one already expired is not kept). The cache is bounded: at
+// the limit, expired entries go first, then the one that expires soonest.
+func (f *cimdFetcher) store(id string, e *cimdEntry) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.now()
+	if !now.Before(e.expires) {
+		return
+	}
 	if _, ok := f.cache[id]; !ok && len(f.cache) >= f.limit {
 		soonest := ""
 		for k, e := range f.cache {
@@ -236,7 +240,7 @@ func (f *cimdFetcher) store(id string, doc *cimd.Document, ttl time.Duration) {
 			delete(f.cache, soonest)
 		}
 	}
-	f.cache[id] = cimdEntry{doc: doc, expires: now.Add(ttl)}
+	f.cache[id] = e
 }
 
 // cacheLifetime is the response's freshness lifetime (RFC 9111 §4.2.1) minus its Age
