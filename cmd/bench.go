@@ -106,6 +106,8 @@ func (o *benchOptions) config() (bench.Config, error) {
 	var err error
 	if cfg.Issuer, err = g.requireIssuer(); err != nil {
 		return cfg, err
+	} else if err = checkAuthMethod(o.AuthMethod); err != nil {
+		return cfg, err
 	}
 	if !o.InstallsSet && (cfg.Duration > 0 || cfg.MaxRequests > 0) {
 		cfg.Installs = 0 // the default bound gives way to the one given

@@ -16,14 +16,20 @@ func (o *grantOptions) check() error {
 	if o.CallbackPort < 0 || o.CallbackPort > 65535 {
 		return usageErrorf("--callback-port %d is not a TCP port: use 1-65535, or 0 for any free port", o.CallbackPort)
 	}
-	switch o.AuthMethod {
-	case "", flows.AuthClientSecretBasic, flows.AuthClientSecretPost, flows.AuthNone:
-	default:
-		if !o.Stored {
-			return usageErrorf("--auth-method %q: use client_secret_basic, client_secret_post or none", o.AuthMethod)
-		}
+	if o.Stored {
+		return nil // the stored credential's own method
 	}
-	return nil
+	return checkAuthMethod(o.AuthMethod)
+}
+
+// checkAuthMethod refuses an --auth-method that no grant knows (a usage error, exit 2),
+// before anything is sent.
+func checkAuthMethod(m string) error {
+	switch m {
+	case "", flows.AuthClientSecretBasic, flows.AuthClientSecretPost, flows.AuthNone:
+		return nil
+	}
+	return usageErrorf("--auth-method %q: use client_secret_basic, client_secret_post or none", m)
 }
 
 // scopeList splits --scope values given with commas or spaces.

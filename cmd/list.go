@@ -16,8 +16,9 @@ func init() { subcommands = append(subcommands, newListCmd) }
 
 // listOptions are the inputs of dcrctl list.
 type listOptions struct {
-	G     *GlobalOptions
-	Store keystore.Store // tests
+	G      *GlobalOptions
+	Issuer string         // --issuer given on the command line: only its credentials
+	Store  keystore.Store // tests
 }
 
 func newListCmd(g *GlobalOptions) *cobra.Command {
@@ -26,12 +27,18 @@ func newListCmd(g *GlobalOptions) *cobra.Command {
 		Use:   "list",
 		Short: "List the stored credentials (never touches a secret)",
 		Long: `List the stored client credentials: name, client_id, issuer, template and when each was
-issued. It reads only the index, never the keyring, so it never raises an unlock prompt.`,
+issued. It reads only the index, never the keyring, so it never raises an unlock prompt.
+With --issuer URL on the command line, only the credentials of that issuer (DCRCTL_ISSUER and
+profiles do not filter).`,
 		Example: `  dcrctl list
+  dcrctl list --issuer http://127.0.0.1:8414
   dcrctl list -o json | jq -r '.[].name'`,
 		Aliases: []string{"ls"},
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if c.Flags().Changed("issuer") {
+				opts.Issuer = g.Issuer
+			}
 			ctx, cancel := g.Context(c)
 			defer cancel()
 			return listRun(ctx, opts)
@@ -72,6 +79,9 @@ func listRun(ctx context.Context, opts *listOptions) error {
 	}
 	items := make([]listItem, 0, len(list))
 	for _, c := range list {
+		if opts.Issuer != "" && !sameIssuer(c.Issuer, opts.Issuer) {
+			continue
+		}
 		it := listItem{Name: c.Name, Issuer: c.Issuer, ClientID: c.ClientID, RegistrationClientURI: c.RegistrationClientURI,
 			Template: c.Template, Keystore: c.Keystore, GrantTypes: c.GrantTypes, RedirectURIs: c.RedirectURIs}
 		if !c.IssuedAt.IsZero() {
@@ -83,7 +93,10 @@ func listRun(ctx context.Context, opts *listOptions) error {
 		items = append(items, it)
 	}
 	return writeData(g.IO.Out, g.Output, items, func(w io.Writer) error {
-		if len(items) == 0 {
+		if len(items) == 0 && opts.Issuer != "" {
+			fmt.Fprintf(g.IO.ErrOut, "no credentials stored for %s (dcrctl list without --issuer shows all)\n", opts.Issuer)
+			return nil
+		} else if len(items) == 0 {
 			fmt.Fprintln(g.IO.ErrOut, "no credentials stored yet: register one with dcrctl register (see dcrctl register --help)")
 			return nil
 		}
@@ -95,6 +108,10 @@ func listRun(ctx context.Context, opts *listOptions) error {
 		return err
 	})
 }
+
+// sameIssuer compares issuer identifiers as the stored ones are written: a trailing slash
+// does not count.
+func sameIssuer(a, b string) bool { return strings.TrimSuffix(a, "/") == strings.TrimSuffix(b, "/") }
 
 func orDash(s string) string {
 	if s == "" {

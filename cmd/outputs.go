@@ -30,6 +30,7 @@ var outputFormats = map[string][]string{
 	"dcrctl probe":        {"table", "json", "markdown"},
 	"dcrctl quickstart":   {"table", "json", "yaml"},
 	"dcrctl register":     {"table", "json", "yaml", "env"},
+	"dcrctl rename":       {"table"},
 	"dcrctl serve":        {"table", "json"},
 	"dcrctl serve export": {"table"},
 	"dcrctl show":         {"table", "json", "yaml", "env"},

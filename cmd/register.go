@@ -65,6 +65,9 @@ recovery file (mode 0600) whose path the error names.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			ctx, cancel := g.Context(c)
 			defer cancel()
+			if err := opts.Token.check(); err != nil {
+				return err // before any request
+			}
 			return registerRun(ctx, opts)
 		},
 	}

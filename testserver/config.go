@@ -32,6 +32,19 @@ const (
 	ModeDisabled Mode = "disabled"
 )
 
+// UnmarshalYAML accepts the names of the modes; anything else is an error naming the line.
+func (m *Mode) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseMode(strings.TrimSpace(n.Value))
+	if n.Kind != yaml.ScalarNode || err != nil {
+		return fmt.Errorf("line %d: registration: %q is not a registration mode: use open, client, user or disabled", n.Line, n.Value)
+	}
+	if n.Value == "" {
+		v = ""
+	}
+	*m = v
+	return nil
+}
+
 // Rotation says when a credential is replaced by a new one (RFC 7592 §2.1, §2.2 allow it).
 type Rotation string
 
