@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/dcrctl/dcrctl/client"
 	"github.com/dcrctl/dcrctl/client/declare"
@@ -26,7 +25,6 @@ type declareOptions struct {
 	OpenURL func(string) error
 
 	profiles map[string]Profile // of the config file, for entries that name one
-	mu       sync.Mutex         // held while the options are an entry's (as)
 }
 
 // load reads and parses the file and gives every entry its issuer (from its profile).
@@ -89,34 +87,27 @@ func (o *declareOptions) engine() (*declare.Engine, error) {
 	}
 	return &declare.Engine{
 		Registrar: o.G.registrar(st),
-		Discover: func(ctx context.Context, e declare.Entry) (md *client.ServerMetadata, err error) {
-			o.as(e, func(g *GlobalOptions) { md, err = g.serverMetadata(ctx) })
-			return md, err
+		Discover: func(ctx context.Context, e declare.Entry) (*client.ServerMetadata, error) {
+			return o.globals(e).serverMetadata(ctx)
 		},
 		Token: o.token,
 	}, nil
 }
 
-// as runs f with the global options as they hold for entry e: its issuer and profile;
-// explicit endpoints of the command line hold for entries of the --issuer only. The options
-// are changed in place (they hold the command's state, which must not be copied) and put
-// back after; mu keeps two entries from doing so at once.
-func (o *declareOptions) as(e declare.Entry, f func(*GlobalOptions)) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	g := o.G
-	issuer, profile, settings, endpoints := g.Issuer, g.Profile, g.settings.Profile, g.Endpoints
-	defer func() { g.Issuer, g.Profile, g.settings.Profile, g.Endpoints = issuer, profile, settings, endpoints }()
+// globals returns a copy of the global options as they hold for entry e: its issuer and
+// profile. Explicit endpoints of the command line hold for entries of the --issuer only.
+func (o *declareOptions) globals(e declare.Entry) *GlobalOptions {
+	g := *o.G // the command's step tracking is shared by copies (root.go)
 	if strings.TrimRight(g.Issuer, "/") != strings.TrimRight(e.Issuer, "/") {
 		g.Endpoints = client.Endpoints{}
 	}
 	g.Issuer, g.Profile, g.settings.Profile = e.Issuer, e.Profile, o.profiles[e.Profile]
-	f(g)
+	return &g
 }
 
 // token gets the initial access token of a registration of e, the way register does
 // (initialTokenOptions), from the entry's token source.
-func (o *declareOptions) token(ctx context.Context, e declare.Entry, meta *client.ServerMetadata) (tok string, err error) {
+func (o *declareOptions) token(ctx context.Context, e declare.Entry, meta *client.ServerMetadata) (string, error) {
 	ts := e.Token
 	if ts.Flow == declare.FlowNone {
 		return "", nil
@@ -127,15 +118,12 @@ func (o *declareOptions) token(ctx context.Context, e declare.Entry, meta *clien
 	if ts.Scope != "" {
 		t.Scopes = []string{ts.Scope}
 	}
-	o.as(e, func(g *GlobalOptions) {
-		flow := ts.Flow
-		if flow == "" && (ts.ClientID != "" || ts.ClientSecretFile != "" || ts.ClientSecretEnv != "") && g.settings.Profile.Flow == "" {
-			flow = declare.FlowClientCredentials
-		}
-		t.ClientCredentials, t.Login, t.Device = flow == declare.FlowClientCredentials, flow == declare.FlowLogin, flow == declare.FlowDevice
-		tok, err = t.get(ctx, g, e.Issuer, meta)
-	})
-	return tok, err
+	g, flow := o.globals(e), ts.Flow
+	if flow == "" && (ts.ClientID != "" || ts.ClientSecretFile != "" || ts.ClientSecretEnv != "") && g.settings.Profile.Flow == "" {
+		flow = declare.FlowClientCredentials
+	}
+	t.ClientCredentials, t.Login, t.Device = flow == declare.FlowClientCredentials, flow == declare.FlowLogin, flow == declare.FlowDevice
+	return t.get(ctx, g, e.Issuer, meta)
 }
 
 // path resolves a path of the file: "~/" is the home directory, a relative path is
