@@ -3,6 +3,8 @@ package cmd
 import (
 	"io"
 	"strings"
+
+	"github.com/dcrctl/dcrctl/client/cimd"
 )
 
 func writeDiscoverTable(w io.Writer, r discoverResult) error {
@@ -38,6 +40,9 @@ func writeDiscoverTable(w io.Writer, r discoverResult) error {
 	t.row("grant types", strings.Join(c.GrantTypes, ", "))
 	t.row("PKCE methods", orNone(strings.Join(c.PKCE, ", ")))
 	m := r.Metadata
+	if cimd.Supported(m.Extra) {
+		t.row("client ID metadata documents", "supported: an https URL as client_id, no registration (dcrctl login --client-id URL)")
+	}
 	t.row("authorization endpoint", m.AuthorizationEndpoint)
 	t.row("token endpoint", m.TokenEndpoint)
 	t.row("device endpoint", m.DeviceAuthorizationEndpoint)
