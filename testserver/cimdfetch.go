@@ -175,36 +175,11 @@ func addressControl(allowLoopback bool) func(network, address string, _ syscall.
 		if allowLoopback && ip.IsLoopback() {
 			return nil
 		}
-		if specialUse(ip) {
+		if cimd.SpecialUse(ip) {
 			return &addressError{ip}
 		}
 		return nil
 	}
-}
-
-// specialUseBlocks are the RFC 6890 special-purpose registries' blocks (with their later
-// additions) that are not globally reachable unicast, for IPv4 and IPv6.
-var specialUseBlocks = func() []netip.Prefix {
-	var ps []netip.Prefix
-	for _, s := range []string{
-		"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-		"192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
-		"198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
-		"::/128", "::1/128", "::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/23",
-		"2001:db8::/32", "2002::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
-	} {
-		ps = append(ps, netip.MustParsePrefix(s))
-	}
-	return ps
-}()
-
-func specialUse(ip netip.Addr) bool {
-	for _, p := range specialUseBlocks {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
 }
 
 func (f *cimdFetcher) cached(id string) *cimdEntry {

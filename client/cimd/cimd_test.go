@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
@@ -185,8 +186,9 @@ func TestFetch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := lines(res.Problems); res.StatusCode != tc.status || (res.Document != nil) != tc.doc || !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("status %d, document %v, problems:\n%s\nwant %d, %v:\n%s", res.StatusCode, res.Document != nil, strings.Join(got, "\n"), tc.status, tc.doc, strings.Join(tc.want, "\n"))
+			want := append([]string{loopbackWarning}, tc.want...) // the test server is on 127.0.0.1
+			if got := lines(res.Problems); res.StatusCode != tc.status || (res.Document != nil) != tc.doc || !reflect.DeepEqual(got, want) {
+				t.Errorf("status %d, document %v, problems:\n%s\nwant %d, %v:\n%s", res.StatusCode, res.Document != nil, strings.Join(got, "\n"), tc.status, tc.doc, strings.Join(want, "\n"))
 			}
 		})
 	}
@@ -194,6 +196,27 @@ func TestFetch(t *testing.T) {
 	res, err := Fetch(context.Background(), srv.Client(), "http"+strings.TrimPrefix(base, "https")+"/ok")
 	if err != nil || res.StatusCode != 0 || len(res.Problems.Errors()) != 1 {
 		t.Errorf("http URL: %v, %+v", err, res)
+	}
+}
+
+const loopbackWarning = "warning: the document came from 127.0.0.1, a special-use address (private, loopback, link-local, …): authorization servers refuse to fetch from it, except test servers on the same machine (draft §8.6)"
+
+// TestSpecialUse: the §8.6 address rule, with IPv4-mapped and zoned addresses.
+func TestSpecialUse(t *testing.T) {
+	for _, tc := range []struct {
+		ip      string
+		special bool
+	}{
+		{"93.184.215.14", false}, {"2606:4700::1", false}, {"8.8.8.8", false},
+		{"127.0.0.1", true}, {"::1", true}, {"10.1.2.3", true}, {"172.31.0.1", true}, {"192.168.0.1", true},
+		{"169.254.169.254", true}, {"100.64.0.1", true}, {"0.0.0.0", true}, {"224.0.0.1", true},
+		{"255.255.255.255", true}, {"192.0.2.1", true}, {"198.18.0.1", true}, {"::ffff:10.0.0.1", true},
+		{"::ffff:8.8.8.8", false}, {"fe80::1%eth0", true}, {"fd00::1", true}, {"::", true},
+		{"64:ff9b::a00:1", true}, {"2001:db8::1", true}, {"2002::1", true}, {"ff02::1", true},
+	} {
+		if got := SpecialUse(netip.MustParseAddr(tc.ip)); got != tc.special {
+			t.Errorf("SpecialUse(%s) = %v, want %v", tc.ip, got, tc.special)
+		}
 	}
 }
 

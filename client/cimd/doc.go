@@ -24,6 +24,9 @@
 //     (RFC 8252 §7.1), never a scheme that runs code in a browser (§8.6).
 //   - §5 Client Information Discovery ([Fetch]): only a 200 response counts and redirects are
 //     not followed.
+//   - §8.6 SSRF: [SpecialUse] is the address rule (RFC 6890 special-use addresses), which the
+//     server's fetcher applies to every address it dials; [Fetch] warns when a document came
+//     from such an address, since servers refuse to fetch it there.
 //   - §8.7 Maximum Response Size: at most [MaxSize] bytes are read; a document over
 //     [RecommendedSize] is a warning, since servers that follow the draft's recommendation
 //     stop reading there.

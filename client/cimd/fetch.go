@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptrace"
+	"net/netip"
 	"time"
 )
 
@@ -40,6 +43,8 @@ func Fetch(ctx context.Context, hc *http.Client, clientID string) (*Result, erro
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	ctx, cancel := context.WithTimeout(ctx, FetchTimeout)
 	defer cancel()
+	var remote net.Addr // the address the response came from
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { remote = i.Conn.RemoteAddr() }})
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, clientID, nil)
 	if err != nil {
 		return nil, fmt.Errorf("cimd: fetch %s: %w", clientID, err)
@@ -51,20 +56,30 @@ func Fetch(ctx context.Context, hc *http.Client, clientID string) (*Result, erro
 	}
 	defer resp.Body.Close()
 	res := &Result{StatusCode: resp.StatusCode, Header: resp.Header}
+	defer func() { res.Problems = append(addressWarning(remote), res.Problems...) }()
 	switch {
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		res.Problems = Problems{problem("", "§5", "the server answered %s, redirecting to %q: redirects are not followed; serve the document at the client_id URL itself", resp.Status, resp.Header.Get("Location"))}
-		return res, nil
 	case resp.StatusCode != http.StatusOK:
 		res.Problems = Problems{problem("", "§5", "the server answered %s, not 200 OK", resp.Status)}
-		return res, nil
+	default:
+		body, err := io.ReadAll(io.LimitReader(resp.Body, MaxSize+1))
+		if err != nil {
+			return nil, fmt.Errorf("cimd: fetch %s: read the body: %w", clientID, err)
+		}
+		res.Document, res.Problems = Check(body, Source{URL: clientID, ContentType: resp.Header.Get("Content-Type"), Fetched: true})
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("cimd: fetch %s: read the body: %w", clientID, err)
-	}
-	res.Document, res.Problems = Check(body, Source{URL: clientID, ContentType: resp.Header.Get("Content-Type"), Fetched: true})
 	return res, nil
+}
+
+// addressWarning warns when the document came from a special-use address (§8.6), which
+// authorization servers refuse to fetch from (or allow only in tests on one machine).
+func addressWarning(remote net.Addr) Problems {
+	ap, err := netip.ParseAddrPort(fmt.Sprint(remote))
+	if remote == nil || err != nil || !SpecialUse(ap.Addr()) {
+		return nil
+	}
+	return Problems{warning("", "§8.6", "the document came from %s, a special-use address (private, loopback, link-local, …): authorization servers refuse to fetch from it, except test servers on the same machine", ap.Addr().Unmap())}
 }
 
 // Supported reports whether authorization server metadata (its members, as raw JSON)
