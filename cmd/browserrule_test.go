@@ -59,7 +59,7 @@ func TestBrowserRule(t *testing.T) {
 				br := flowstest.New(testserver.DefaultUser, testserver.DefaultUserPassword)
 				if cmdName == "login NAME" { // a stored native client to log in as
 					r := runUser(t, env, br, urlFile, "register", "--template", testserver.DefaultTemplate, "--name", "app",
-						"--login", "--browser", "--client-id", testserver.DefaultNativeClient, "--issuer", s.cfg.Issuer)
+						"--login", "--no-browser", "--client-id", testserver.DefaultNativeClient, "--issuer", s.cfg.Issuer)
 					if r.Code != ExitOK {
 						t.Fatalf("register: exit %d, %s", r.Code, r.Stderr)
 					}
@@ -92,16 +92,17 @@ func runUser(t *testing.T, env map[string]string, br *flowstest.Browser, urlFile
 	out, errOut := &lockedBuffer{}, &lockedBuffer{}
 	ios := &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut, Getenv: func(k string) string { return env[k] }}
 	done := make(chan struct{})
+	var openErr error
 	go func() {
 		defer close(done)
 		printed := regexp.MustCompile(`\n  (http://\S+/authorize\?\S+)\n`)
 		for ctx.Err() == nil {
 			if b, err := os.ReadFile(urlFile); err == nil && len(b) > 0 {
-				_ = br.Open(strings.TrimSpace(string(b)))
+				openErr = br.Open(strings.TrimSpace(string(b)))
 				return
 			}
 			if m := printed.FindStringSubmatch(errOut.String()); m != nil {
-				_ = br.Open(m[1])
+				openErr = br.Open(m[1])
 				return
 			}
 			time.Sleep(10 * time.Millisecond)
@@ -110,5 +111,9 @@ func runUser(t *testing.T, env map[string]string, br *flowstest.Browser, urlFile
 	code := Run(ctx, ios, BuildInfo{Version: "test"}, args)
 	cancel()
 	<-done
-	return cliResult{Code: code, Stdout: out.String(), Stderr: errOut.String()}
+	stderr := errOut.String()
+	if openErr != nil {
+		stderr += "\n[the scripted browser failed: " + openErr.Error() + "]"
+	}
+	return cliResult{Code: code, Stdout: out.String(), Stderr: stderr}
 }
