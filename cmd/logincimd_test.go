@@ -27,8 +27,17 @@ type cimdDocs struct {
 func startCIMDDocs(t *testing.T) *cimdDocs {
 	t.Helper()
 	dir := t.TempDir()
-	hs := httptest.NewTLSServer(http.FileServer(http.Dir(dir)))
-	t.Cleanup(hs.Close)
+	release := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.Handle("/", http.FileServer(http.Dir(dir)))
+	mux.HandleFunc("/slow.json", func(w http.ResponseWriter, r *http.Request) {
+		select { // never answers in time
+		case <-r.Context().Done():
+		case <-release:
+		}
+	})
+	hs := httptest.NewTLSServer(mux)
+	t.Cleanup(func() { close(release); hs.Close() })
 	d := &cimdDocs{hs: hs, ca: filepath.Join(t.TempDir(), "docs-ca.pem"), dir: dir}
 	if err := os.WriteFile(d.ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hs.Certificate().Raw}), 0o600); err != nil {
 		t.Fatal(err)
@@ -90,6 +99,32 @@ func TestCIMDLoginEndToEnd(t *testing.T) {
 	}
 }
 
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCIMDLoginServerRefuses: a document the server must not fetch (on loopback, without
+// --cimd-allow-loopback) is refused by the server, cleanly: the browser gets the 400 page
+// naming invalid_client and the cause, and the CLI ends at its login time limit.
+func TestCIMDLoginServerRefuses(t *testing.T) {
+	docs := startCIMDDocs(t)
+	id := docs.write(t, "/app.json", "--redirect-uri", "http://127.0.0.1/callback")
+	srv := startServe(t, nil, "-o", "json", "--memory", "--addr", "127.0.0.1:0", "--log-format", "none", "--cimd", "--ca-file", docs.ca)
+	issuer := srv.readyLine(t)["issuer"].(string)
+	br := flowstest.New(testserver.DefaultUser, testserver.DefaultUserPassword)
+	dir := t.TempDir()
+	r := runUser(t, nil, br, filepath.Join(dir, "none"), "login", "--issuer", issuer, "--client-id", id, "--no-browser",
+		"--ca-file", docs.ca, "--login-timeout", "1s")
+	v := br.Last()
+	if r.Code != ExitTimeout || v.Status != 400 || !strings.Contains(v.Body, "invalid_client") ||
+		!strings.Contains(v.Body, "its host is at 127.0.0.1, a private, loopback, link-local or other special-use address") {
+		t.Errorf("exit %d (stderr %s); the browser got %d:\n%.500s", r.Code, r.Stderr, v.Status, v.Body)
+	}
+}
+
 func urlQuery(s string) string {
 	return strings.NewReplacer(":", "%3A", "/", "%2F").Replace(s)
 }
@@ -99,6 +134,11 @@ func urlQuery(s string) string {
 func TestCIMDLoginRefusals(t *testing.T) {
 	docs := startCIMDDocs(t)
 	web := docs.write(t, "/web.json", "--redirect-uri", "https://app.example/callback")
+	app := docs.write(t, "/app.json", "--redirect-uri", "http://127.0.0.1/callback")
+	b, _ := os.ReadFile(filepath.Join(docs.dir, "app.json"))
+	must(t, os.WriteFile(filepath.Join(docs.dir, "copy.json"), b, 0o600))
+	must(t, os.WriteFile(filepath.Join(docs.dir, "big.json"), []byte(`{"x": "`+strings.Repeat("a", 70<<10)+`"}`), 0o600))
+	must(t, os.Mkdir(filepath.Join(docs.dir, "moved.json"), 0o700)) // the file server redirects to moved.json/
 	s := startCLIServer(t, func(c *testserver.Config) { c.CIMD = testserver.CIMD{Enabled: true, AllowLoopback: true} })
 	cases := []struct {
 		name string
@@ -110,6 +150,10 @@ func TestCIMDLoginRefusals(t *testing.T) {
 		{"a name too", []string{"app", "--client-id", web}, ExitUsage, "give no NAME (or no --client-id)"},
 		{"no loopback redirect", []string{"--client-id", web}, ExitError, "none of the client's redirect URIs (https://app.example/callback) is a loopback URI"},
 		{"missing document", []string{"--client-id", docs.hs.URL + "/gone.json"}, ExitInvalid, "the server answered 404 Not Found, not 200 OK (draft §5)"},
+		{"wrong client_id", []string{"--client-id", docs.hs.URL + "/copy.json"}, ExitInvalid, `client_id: is "` + app + `", not the document's URL "` + docs.hs.URL + `/copy.json"`},
+		{"too big", []string{"--client-id", docs.hs.URL + "/big.json"}, ExitInvalid, "the document is larger than 64 KiB"},
+		{"redirect", []string{"--client-id", docs.hs.URL + "/moved.json"}, ExitInvalid, `the server answered 301 Moved Permanently, redirecting to "moved.json/": redirects are not followed`},
+		{"timeout", []string{"--client-id", docs.hs.URL + "/slow.json", "--timeout", "500ms"}, ExitTimeout, "/slow.json"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
