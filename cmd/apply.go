@@ -58,15 +58,7 @@ annotated example of the file.`,
 
 func applyRun(ctx context.Context, opts *applyOptions) error {
 	g := opts.G
-	entries, err := opts.load()
-	if err != nil {
-		return err
-	}
-	en, err := opts.engine()
-	if err != nil {
-		return err
-	}
-	p, err := en.Plan(ctx, entries, opts.Prune)
+	en, p, err := opts.plan(ctx)
 	if err != nil {
 		return err
 	}

@@ -138,3 +138,17 @@ func (o *declareOptions) path(p string) string {
 	}
 	return filepath.Join(filepath.Dir(o.File), p)
 }
+
+// plan loads the file and plans it against the servers and the keystore.
+func (o *declareOptions) plan(ctx context.Context) (*declare.Engine, *declare.Plan, error) {
+	entries, err := o.load()
+	if err != nil {
+		return nil, nil, err
+	}
+	en, err := o.engine()
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := en.Plan(ctx, entries, o.Prune)
+	return en, p, err
+}

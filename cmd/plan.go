@@ -42,15 +42,7 @@ Exit code 0: no change is needed; 2: changes are needed; other codes as for any 
 
 func planRun(ctx context.Context, opts *declareOptions) error {
 	g := opts.G
-	entries, err := opts.load()
-	if err != nil {
-		return err
-	}
-	en, err := opts.engine()
-	if err != nil {
-		return err
-	}
-	p, err := en.Plan(ctx, entries, opts.Prune)
+	_, p, err := opts.plan(ctx)
 	if err != nil {
 		return err
 	}
