@@ -233,13 +233,18 @@ func Profiles() []Profile {
 			b.RotateRegistrationToken = RotateOnUpdate
 			b.MissingScopeStatus = 401
 			b.VendorMembers = MemberStrip
-			b.LangMembers = MemberKeep
+			b.LangMembers = MemberStrip
+			b.ResponseExtras = map[string]any{"application_type": "web", "subject_type": "public", "id_token_signed_response_alg": "RS256",
+				"require_auth_time": false, "require_pushed_authorization_requests": false, "dpop_bound_access_tokens": false,
+				"post_logout_redirect_uris": []any{}}
 		}),
 		Sources: map[string]string{
 			"registration_path":                "node-oidc-provider docs: routes.registration default /reg",
 			"rotate_registration_access_token": "node-oidc-provider docs: features.registrationManagement.rotateRegistrationAccessToken (rotated on update)",
 			"missing_scope_status":             "node-oidc-provider lib/actions/registration.js (a token that is not an initial access token: 401 invalid_token)",
 			"vendor_members":                   "node-oidc-provider: members not in extraClientMetadata.properties are stripped (panva/node-oidc-provider#555 thread shows the echoed metadata)",
+			"lang_members":                     "node-oidc-provider 9.x as run by the interop tests: client_name#de is not echoed (no language-tagged members configured)",
+			"response_extras":                  "node-oidc-provider 9.x as run by the interop tests: application_type, subject_type, id_token_signed_response_alg, require_auth_time, require_pushed_authorization_requests, dpop_bound_access_tokens, post_logout_redirect_uris defaults",
 		},
 	}}
 }

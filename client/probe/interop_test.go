@@ -98,8 +98,6 @@ func TestProbeNodeOIDCProvider(t *testing.T) {
 // emulationGaps are the checks where dcrctl serve --behave-like oidc-provider and the real
 // node-oidc-provider differ, each with why: what the profile does not (yet) emulate.
 var emulationGaps = map[string]string{
-	"lang_tags":               "the profile keeps client_name#de; the real server strips it",
-	"response_extras":         "the profile adds none of the real server's default members",
 	"software_statements":     "dcrctl serve always validates statements; the real server ignores them",
 	"get_omits_secret":        "dcrctl serve keeps only a hash of the secret, so GET cannot show it; the real server shows it",
 	"secret_rotation_on_read": "follows from get_omits_secret: a read without the secret cannot show a rotation",
