@@ -66,7 +66,7 @@ func newServeCmd(g *GlobalOptions) *cobra.Command {
 	c.AddCommand(newServeExportCmd(g))
 	f := c.Flags()
 	f.StringVar(&opts.Addr, "addr", DefaultServeAddr, "listen address HOST:PORT (port 0 picks a free one)")
-	f.StringVar(&opts.DB, "db", "", "SQLite database file (default: dcrctl/serve.db under your data directory)")
+	f.StringVar(&opts.DB, "db", "", "SQLite database file, or a postgres:// URL without password (default: dcrctl/serve.db under your data directory)")
 	f.BoolVar(&opts.Memory, "memory", false, "keep everything in memory (lost on exit)")
 	f.StringVar(&opts.ConfigFile, "config", "", "YAML configuration file (issuer, mode, clients, templates, users, lifetimes, rotation)")
 	f.StringVar(&opts.Registration, "registration", "", "registration mode: open, client, user or disabled (default client)")

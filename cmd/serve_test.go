@@ -226,6 +226,8 @@ func TestServeFlagErrors(t *testing.T) {
 	}{
 		{"bad_mode", []string{"--registration", "sometimes"}, "--registration"},
 		{"memory_and_db", []string{"--memory", "--db", "x.db"}, "exclude"},
+		{"password_in_db_url", []string{"--db", "postgres://u:hunter2@127.0.0.1/db"}, "PGPASSWORD"},
+		{"password_param_in_db_url", []string{"--db", "postgres://u@127.0.0.1/db?password=hunter2"}, "process list"},
 		{"plain_http_non_loopback", []string{"--memory", "--addr", "0.0.0.0:0"}, "refusing plain http"},
 		{"cert_without_key", []string{"--memory", "--tls-cert", "c.pem"}, "go together"},
 		{"bad_log_format", []string{"--memory", "--log-format", "xml"}, "--log-format"},
@@ -236,7 +238,7 @@ func TestServeFlagErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ios, _, out, errOut := TestStreams()
 			code := Run(context.Background(), ios, BuildInfo{}, append([]string{"serve"}, tc.args...))
-			if code != ExitUsage || !strings.Contains(errOut.String(), tc.want) || out.Len() != 0 {
+			if code != ExitUsage || !strings.Contains(errOut.String(), tc.want) || out.Len() != 0 || strings.Contains(errOut.String(), "hunter2") {
 				t.Errorf("exit %d, stderr %q, stdout %d bytes; want exit %d naming %q", code, errOut.String(), out.Len(), ExitUsage, tc.want)
 			}
 		})

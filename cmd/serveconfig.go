@@ -54,6 +54,8 @@ func (opts *serveOptions) dbPath(cfg *testserver.Config, zero bool) error {
 		return usageErrorf("--memory and --db exclude each other")
 	case opts.Memory:
 		cfg.DBPath = ""
+	case testserver.DBHasPassword(opts.DB):
+		return usageErrorf("--db holds a password, which other users can read in the process list: take it out of the URL and set PGPASSWORD, use ~/.pgpass, or put the URL in the config file (db:)")
 	case opts.DB != "":
 		cfg.DBPath = opts.DB
 	case zero || cfg.DBPath == "":

@@ -52,7 +52,7 @@ func serveExportRun(ctx context.Context, io *IOStreams, db, config, file string)
 		}
 		cfg.DBPath = p
 	}
-	if _, err := os.Stat(cfg.DBPath); err != nil {
+	if _, err := os.Stat(cfg.DBPath); err != nil && !testserver.IsPostgres(cfg.DBPath) {
 		return usageErrorf("no database at %s: use --db FILE", cfg.DBPath)
 	}
 	if cfg.Issuer == "" {

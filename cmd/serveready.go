@@ -122,7 +122,7 @@ func orNone(s string) string {
 
 // announce prints the ready line (-o json) or text, then tells a test the server is up.
 func (opts *serveOptions) announce(srv *testserver.Server, cfg testserver.Config, caFile string, control *readyControl, addr string) error {
-	info := buildReadyInfo(srv, cfg.DBPath, caFile)
+	info := buildReadyInfo(srv, testserver.RedactDB(cfg.DBPath), caFile)
 	if cfg.BehaveLike != "" && cfg.BehaveLike != testserver.DefaultProfile {
 		info.BehaveLike = cfg.BehaveLike
 	}

@@ -177,6 +177,7 @@ type cache[V any] struct {
 	limit int
 }
 
+// newCache keeps up to limit rows; 0 keeps none.
 func newCache[V any](limit int) *cache[V] {
 	return &cache[V]{m: make(map[string]V), limit: limit}
 }
@@ -197,6 +198,9 @@ func (c *cache[V]) epoch() uint64 {
 
 // put stores v unless something was invalidated since epoch (the row read may be stale).
 func (c *cache[V]) put(epoch uint64, k string, v V) {
+	if c.limit <= 0 {
+		return // caching is off
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen != epoch {

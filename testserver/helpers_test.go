@@ -38,20 +38,14 @@ func serveHTTPTest(tb testing.TB, mut func(*Config)) (*httptest.Server, *Server)
 	if mut != nil {
 		mut(&cfg)
 	}
-	srv, err := New(cfg)
-	if err != nil {
-		hs.Close()
-		tb.Fatal(err)
-	}
-	hs.Config.Handler = srv
+	b := replicas(tb, cfg)
+	hs.Config.Handler = b.handler()
 	hs.Start()
 	tb.Cleanup(func() {
 		hs.Close()
-		if err := srv.Close(); err != nil {
-			tb.Error(err)
-		}
+		b.close(tb)
 	})
-	return hs, srv
+	return hs, b.first
 }
 
 // start runs a Server under httptest with DefaultConfig on a fixed clock, changed by mut.

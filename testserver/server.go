@@ -168,9 +168,13 @@ func newServer(cfg Config) (*Server, error) {
 		s.cimdFetch = newCIMDFetcher(cfg.CIMD, s.now)
 	}
 	ctx := context.Background()
-	s.store, err = openStore(ctx, cfg.DBPath)
-	if err != nil {
-		return nil, fmt.Errorf("open database %q: %w", cfg.DBPath, err)
+	if s.store, err = openStorage(ctx, cfg.DBPath); err != nil {
+		return nil, fmt.Errorf("open database %q: %w", RedactDB(cfg.DBPath), err)
+	}
+	if IsPostgres(cfg.DBPath) {
+		// Other replicas change the rows these would keep: no cache (README "PostgreSQL:
+		// several replicas" has the measurement).
+		s.cache, s.tokCache = newCache[*client](0), newCache[*tokenRow](0)
 	}
 	if err := s.init(ctx); err != nil {
 		s.store.close()

@@ -71,7 +71,7 @@ func (s *Server) Metadata() map[string]any {
 // not clash. The file is 0600. remove deletes a temporary file and is a no-op otherwise.
 func WriteCertFile(dbPath string, pemBytes []byte) (path string, remove func(), err error) {
 	remove = func() {}
-	if dbPath != "" {
+	if dbPath != "" && !IsPostgres(dbPath) {
 		dir := filepath.Dir(dbPath)
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return "", remove, fmt.Errorf("testserver: certificate file: %w", err)
