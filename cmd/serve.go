@@ -39,6 +39,7 @@ type serveOptions struct {
 	BehaveLike   string
 	Test         serveTestOptions
 	DebugPage    string
+	ResourcePath string
 	CIMD         serveCIMDOptions
 
 	// ready, if set, is called once the server accepts connections (tests).
@@ -78,6 +79,7 @@ func newServeCmd(g *GlobalOptions) *cobra.Command {
 	f.StringVar(&opts.BehaveLike, "behave-like", "", "behave like another server: "+strings.Join(testserver.ProfileNames(), ", ")+" (default strict)")
 	addServeTestFlags(f, &opts.Test)
 	f.StringVar(&opts.DebugPage, "debug-page", "", debugPageUsage)
+	f.StringVar(&opts.ResourcePath, "resource-path", "", "also be a protected resource at this path below the issuer, e.g. /mcp (RFC 9728 metadata; tokens requested with resource= it, RFC 8707)")
 	addServeCIMDFlags(f, &opts.CIMD)
 	f.IntVar(&opts.MaxConns, "max-conns", 0, fmt.Sprintf("most connections open at once; idle ones are closed to make room (default %d)", testserver.DefaultMaxConns))
 	return c

@@ -280,3 +280,29 @@ func TestServePortInUse(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errOut.String())
 	}
 }
+
+// TestServeResourcePath: --resource-path makes serve a protected resource too: the ready line
+// names it, and it answers 401 naming its RFC 9728 metadata; a path an endpoint has is refused.
+func TestServeResourcePath(t *testing.T) {
+	r := startServe(t, nil, "-o", "json", "--memory", "--addr", "127.0.0.1:0", "--resource-path", "/mcp")
+	info := r.readyLine(t)
+	iss, _ := info["issuer"].(string)
+	ep, _ := info["endpoints"].(map[string]any)
+	if ep["protected_resource"] != iss+"/mcp" {
+		t.Fatalf("endpoints.protected_resource = %v, want %s/mcp", ep["protected_resource"], iss)
+	}
+	res, err := http.Get(iss + "/mcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	want := `resource_metadata="` + iss + `/.well-known/oauth-protected-resource/mcp"` // the issuer has no path here
+	if res.StatusCode != 401 || !strings.Contains(res.Header.Get("WWW-Authenticate"), want) {
+		t.Errorf("GET %s/mcp: %d %q; want 401 with %s", iss, res.StatusCode, res.Header.Get("WWW-Authenticate"), want)
+	}
+	ios, _, _, errOut := TestStreams()
+	if code := Run(context.Background(), ios, BuildInfo{}, []string{"serve", "--memory", "--addr", "127.0.0.1:0", "--resource-path", "/token"}); code == ExitOK ||
+		!strings.Contains(errOut.String(), `resource_path "/token" overlaps the endpoint /token`) {
+		t.Errorf("--resource-path /token: exit %d, %q", code, errOut.String())
+	}
+}

@@ -41,6 +41,9 @@ func (opts *serveOptions) config() (testserver.Config, error) {
 	if opts.MaxConns != 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
+	if opts.ResourcePath != "" {
+		cfg.ResourcePath = opts.ResourcePath
+	}
 	if err := opts.CIMD.apply(&cfg, opts.Addr); err != nil {
 		return cfg, err
 	}

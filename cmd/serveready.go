@@ -59,6 +59,9 @@ func buildReadyInfo(srv *testserver.Server, db, caFile string) readyInfo {
 		}
 	}
 	info.Endpoints["openid_configuration"] = srv.Issuer() + "/.well-known/openid-configuration"
+	if p := cfg.ResourcePath; p != "" {
+		info.Endpoints["protected_resource"] = srv.Issuer() + p
+	}
 	for _, c := range cfg.Clients {
 		rc := readyClient{ClientID: c.ClientID, ClientSecret: c.ClientSecret, AuthMethod: c.TokenEndpointAuthMethod, GrantTypes: c.GrantTypes, Scope: c.Scope}
 		if rc.AuthMethod == "none" {
@@ -92,6 +95,9 @@ func printReady(w io.Writer, info readyInfo) {
 	fmt.Fprintf(w, "  authorize     %s\n", info.Endpoints["authorization_endpoint"])
 	fmt.Fprintf(w, "  device        %s\n", info.Endpoints["device_authorization_endpoint"])
 	fmt.Fprintf(w, "  database      %s\n", info.DB)
+	if r := info.Endpoints["protected_resource"]; r != "" {
+		fmt.Fprintf(w, "  resource      %s (RFC 9728; ask for tokens with resource=%s)\n", r, r)
+	}
 	printControl(w, info.Control)
 	if info.BehaveLike != "" {
 		fmt.Fprintf(w, "  behaves like  %s (see the README, Behaviour profiles)\n", info.BehaveLike)

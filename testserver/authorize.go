@@ -40,7 +40,8 @@ type authRequest struct {
 	challenge    string
 	nonce        string
 	prompt       []string
-	maxAge       int64 // -1: not sent
+	maxAge       int64    // -1: not sent
+	resources    []string // RFC 8707
 }
 
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
@@ -164,7 +165,7 @@ func (s *Server) parseAuthRequest(ctx context.Context, p url.Values) (*authReque
 		return &redirectError{ar, code, fmtS(format, args...)}
 	}
 	for k, vs := range p {
-		if len(vs) > 1 {
+		if len(vs) > 1 && k != "resource" { // RFC 8707 §2: resource may repeat
 			// RFC 6749 §3.1: parameters MUST NOT be included more than once.
 			return nil, rerr("invalid_request", "parameter %s is sent more than once", k)
 		}
@@ -222,6 +223,11 @@ func (s *Server) parseAuthRequest(ctx context.Context, p url.Values) (*authReque
 			return nil, rerr(k+"_not_supported", "the %s parameter is not supported: send the parameters directly", k)
 		}
 	}
+	if ar.resources, err = parseResources(p); err != nil {
+		var pe *Error
+		errors.As(err, &pe)
+		return nil, rerr("invalid_target", "%s", pe.Description)
+	}
 	return ar, nil
 }
 
@@ -270,7 +276,7 @@ func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, e *redire
 func (s *Server) newCode(ctx context.Context, ar *authRequest, user string, authTime int64) (string, error) {
 	code := s.newToken()
 	g := userGrant{Subject: user, AuthTime: authTime, Nonce: ar.nonce, RedirectURI: ar.redirectURI,
-		SentRedirect: ar.sentRedirect, Challenge: ar.challenge}
+		SentRedirect: ar.sentRedirect, Challenge: ar.challenge, Resources: ar.resources}
 	data, _ := json.Marshal(g)
 	now := s.now()
 	row := &tokenRow{Kind: kindCode, ClientID: ar.client.ID, GrantID: newGrantID(s), Subject: user, Scope: ar.scope,
@@ -328,7 +334,8 @@ func (s *Server) authorizationCode(ctx context.Context, c *client, form url.Valu
 		case v != "":
 			return redemption{}, badRequest("invalid_grant", "code_verifier was sent but the authorization request had no code_challenge")
 		}
-		return redemption{scope: row.Scope, grant: g}, nil
+		aud, err := s.tokenAudience(form, g.Resources)
+		return redemption{scope: row.Scope, grant: g, aud: aud}, err
 	})
 }
 
@@ -369,7 +376,8 @@ func (s *Server) refresh(ctx context.Context, c *client, form url.Values) (*toke
 		if err := json.Unmarshal([]byte(row.Data), &g); err != nil {
 			return redemption{}, err
 		}
-		return redemption{scope: scope, grant: g}, nil
+		aud, err := s.tokenAudience(form, g.Resources)
+		return redemption{scope: scope, grant: g, aud: aud}, err
 	})
 }
 
@@ -378,6 +386,7 @@ func (s *Server) refresh(ctx context.Context, c *client, form url.Values) (*toke
 type redemption struct {
 	scope  string
 	grant  userGrant
+	aud    []string // the access token's audience (RFC 8707)
 	reused bool
 }
 
@@ -409,7 +418,7 @@ func (s *Server) redeem(ctx context.Context, c *client, credential, what string,
 		if !ok {
 			return badRequest("invalid_grant", "the %s was already used", what)
 		}
-		resp, err = s.issueUserTokens(tx, c, row.GrantID, r.scope, r.grant, true)
+		resp, err = s.issueUserTokens(tx, c, row.GrantID, r.scope, r.grant, r.aud, true)
 		return err
 	})
 	if reused != nil {
@@ -537,7 +546,9 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, ar *authReque
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		d.Hidden = append(d.Hidden, field{k, params.Get(k)})
+		for _, v := range params[k] { // resource may repeat (RFC 8707)
+			d.Hidden = append(d.Hidden, field{k, v})
+		}
 	}
 	d.Hidden = append(d.Hidden, field{CSRFField, s.csrfValue(w, r)})
 	c, err := ar.client, error(nil) // as the request was checked: a CIMD document is not fetched again

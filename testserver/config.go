@@ -147,6 +147,10 @@ type Config struct {
 	Logger *slog.Logger `yaml:"-"`
 	// Behaviour, if set, replaces the BehaveLike profile's bundle (Switches still apply over it).
 	Behaviour *Behaviour `yaml:"-"`
+	// ResourcePath, if set (e.g. "/mcp"), serves a protected resource below the issuer at that
+	// path, for MCP-style clients (README "A protected resource"): its RFC 9728 metadata, a 401
+	// naming that metadata, and 200 for an access token whose audience (RFC 8707) it is.
+	ResourcePath string `yaml:"resource_path"`
 	// ControlToken, if set, turns the control API on (README "Control API"): below the issuer
 	// at /_control/, for loopback callers presenting it as a bearer token.
 	ControlToken string `yaml:"-"`

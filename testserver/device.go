@@ -98,9 +98,13 @@ func (s *Server) deviceToken(ctx context.Context, c *client, form url.Values) (*
 	if dc == "" {
 		return nil, badRequest("invalid_request", "device_code is missing")
 	}
+	aud, err := parseResources(form)
+	if err != nil {
+		return nil, err
+	}
 	var resp *tokenResponse
 	var perr error
-	err := s.store.update(ctx, func(tx txn) error {
+	err = s.store.update(ctx, func(tx txn) error {
 		d, err := tx.device(hashOf(dc))
 		if err != nil {
 			return err
@@ -139,7 +143,7 @@ func (s *Server) deviceToken(ctx context.Context, c *client, form url.Values) (*
 		if err := tx.deviceExchanged(d.hash); err != nil {
 			return err
 		}
-		resp, err = s.issueUserTokens(tx, c, newGrantID(s), d.scope, userGrant{Subject: d.subject, AuthTime: d.authTime}, true)
+		resp, err = s.issueUserTokens(tx, c, newGrantID(s), d.scope, userGrant{Subject: d.subject, AuthTime: d.authTime, Resources: aud}, aud, true)
 		return err
 	})
 	if err != nil {

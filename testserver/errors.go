@@ -20,6 +20,9 @@ type Error struct {
 	Description string
 	// Challenge is the WWW-Authenticate scheme for a 401: "Bearer" or "Basic".
 	Challenge string
+	// ChallengeParams are more auth-params of the challenge, e.g. resource_metadata="…"
+	// (RFC 9728 §5.1).
+	ChallengeParams string
 }
 
 // Error describes the protocol error for logs and wrapping; it carries no secrets.
@@ -52,6 +55,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if pe.Challenge != "" {
 		// RFC 6750 §3: a 401 MUST include WWW-Authenticate; without credentials, no error code.
 		c := pe.Challenge + ` realm="` + quoteParam(s.issuer) + `"`
+		if pe.ChallengeParams != "" {
+			c += ", " + pe.ChallengeParams
+		}
 		if pe.Code != "" {
 			c += `, error="` + pe.Code + `", error_description="` + quoteParam(pe.Description) + `"`
 		}

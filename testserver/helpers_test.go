@@ -168,7 +168,7 @@ func hiddenFields(html string) url.Values {
 	v := url.Values{}
 	re := regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
 	for _, m := range re.FindAllStringSubmatch(html, -1) {
-		v.Set(m[1], stdhtml.UnescapeString(m[2]))
+		v.Add(m[1], stdhtml.UnescapeString(m[2]))
 	}
 	return v
 }
@@ -204,7 +204,7 @@ func (e *env) newJSON(token string, body any) *http.Request {
 func callback(t *testing.T, r resp) url.Values {
 	t.Helper()
 	if r.Status != http.StatusFound && r.Status != http.StatusSeeOther {
-		t.Fatalf("authorization response: %d %.300s", r.Status, r.Raw)
+		t.Fatalf("authorization response: %d %.900s", r.Status, r.Raw)
 	}
 	u, err := url.Parse(r.Header.Get("Location"))
 	if err != nil {

@@ -104,6 +104,9 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (map[string]
 	if row.Origin == originUser {
 		out["username"] = row.Subject
 	}
+	if aud := row.audience(); len(aud) > 0 {
+		out["aud"] = aud // RFC 7662 §2.2, the resources of RFC 8707
+	}
 	return out, nil
 }
 

@@ -118,6 +118,9 @@ func newServer(cfg Config) (*Server, error) {
 	if s.beh, err = s.behaviour(cfg); err != nil {
 		return nil, err
 	}
+	if err := s.checkResourcePath(); err != nil {
+		return nil, err
+	}
 	if s.mode, err = ParseMode(string(cfg.Registration)); err != nil {
 		return nil, err
 	}
@@ -379,15 +382,22 @@ func (s *Server) routes() http.Handler {
 	if s.cfg.ControlToken != "" {
 		mux.Handle("/_control/", s.controlHandler())
 	}
+	if s.cfg.ResourcePath != "" {
+		mux.HandleFunc(s.cfg.ResourcePath, s.handleResource)
+	}
 	mux.HandleFunc("/", s.notFound)
 
 	below := http.StripPrefix(s.path, mux)
-	// RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path.
+	// RFC 8414 §3.1 and RFC 9728 §3.1: the well-known segment goes between the host and the
+	// issuer's (or the resource's) path.
 	discovery := "/.well-known/oauth-authorization-server" + s.path
+	resourceMetadata := resourceMetadataPrefix + s.path + s.cfg.ResourcePath
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path == discovery:
 			s.handleDiscovery(w, r)
+		case s.cfg.ResourcePath != "" && r.URL.Path == resourceMetadata:
+			s.handleResourceMetadata(w, r)
 		case s.path != "" && !strings.HasPrefix(r.URL.Path, s.path+"/"):
 			s.notFound(w, r)
 		default:
@@ -501,7 +511,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 		return nil, badRequest("invalid_request", "the form body is not valid application/x-www-form-urlencoded")
 	}
 	for k, vs := range v {
-		if len(vs) > 1 {
+		if len(vs) > 1 && k != "resource" { // RFC 8707 §2: resource may repeat
 			return nil, badRequest("invalid_request", "parameter %q is included more than once; send it once", k)
 		}
 	}

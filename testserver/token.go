@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -40,7 +41,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (*tokenResponse, 
 	}
 	switch gt {
 	case "client_credentials":
-		return s.clientCredentials(r.Context(), c, form.Get("scope"))
+		return s.clientCredentials(r.Context(), c, form)
 	case "authorization_code":
 		return s.authorizationCode(r.Context(), c, form)
 	case "refresh_token":
@@ -96,16 +97,20 @@ func (s *Server) allowedScopeText(c *client) string {
 func hasScope(scope, want string) bool { return slices.Contains(strings.Fields(scope), want) }
 
 // clientCredentials is RFC 6749 §4.4.
-func (s *Server) clientCredentials(ctx context.Context, c *client, scope string) (*tokenResponse, error) {
+func (s *Server) clientCredentials(ctx context.Context, c *client, form url.Values) (*tokenResponse, error) {
 	if c.public() {
 		// RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential clients."
 		return nil, badRequest("unauthorized_client", "client_credentials is only for confidential clients")
 	}
-	granted, err := s.grantScope(c, scope)
+	granted, err := s.grantScope(c, form.Get("scope"))
 	if err != nil {
 		return nil, err
 	}
-	at, exp, err := s.newAccessToken(nil, c.ID, nil, c.ID, granted, originClient)
+	aud, err := parseResources(form)
+	if err != nil {
+		return nil, err
+	}
+	at, exp, err := s.newAccessToken(nil, c.ID, nil, c.ID, granted, originClient, aud)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +119,7 @@ func (s *Server) clientCredentials(ctx context.Context, c *client, scope string)
 
 // newAccessToken stores a new opaque access token and returns it with its lifetime in seconds.
 // If the scope includes "dcr" it is also an initial access token with the configured uses.
-func (s *Server) newAccessToken(tx txn, clientID string, grantID []byte, subject, scope string, origin int) (string, int64, error) {
+func (s *Server) newAccessToken(tx txn, clientID string, grantID []byte, subject, scope string, origin int, aud []string) (string, int64, error) {
 	now := s.now()
 	tok := s.newToken()
 	var uses int64
@@ -123,6 +128,10 @@ func (s *Server) newAccessToken(tx txn, clientID string, grantID []byte, subject
 	}
 	row := &tokenRow{Kind: kindAccess, ClientID: clientID, GrantID: grantID, Subject: subject, Scope: scope, Origin: origin,
 		IssuedAt: now.Unix(), ExpiresAt: now.Add(s.lt.AccessToken).Unix(), Uses: uses}
+	if len(aud) > 0 {
+		data, _ := json.Marshal(accessData{Audience: aud})
+		row.Data = string(data)
+	}
 	h := tokenKey(tok)
 	var err error
 	if tx != nil {
@@ -145,19 +154,22 @@ type userGrant struct {
 	RedirectURI  string `json:"redirect_uri,omitempty"`
 	Challenge    string `json:"code_challenge,omitempty"`
 	SentRedirect bool   `json:"sent_redirect,omitempty"`
+	// Resources are the resource indicators of the authorization request (RFC 8707), kept
+	// with the code and the refresh token: later token requests may narrow them.
+	Resources []string `json:"resource,omitempty"`
 }
 
 // issueUserTokens issues the access token, a refresh token if the client may use one, and an
 // ID token if openid was granted, all in tx.
-func (s *Server) issueUserTokens(tx txn, c *client, grantID []byte, scope string, g userGrant, idToken bool) (*tokenResponse, error) {
-	at, exp, err := s.newAccessToken(tx, c.ID, grantID, g.Subject, scope, originUser)
+func (s *Server) issueUserTokens(tx txn, c *client, grantID []byte, scope string, g userGrant, aud []string, idToken bool) (*tokenResponse, error) {
+	at, exp, err := s.newAccessToken(tx, c.ID, grantID, g.Subject, scope, originUser, aud)
 	if err != nil {
 		return nil, err
 	}
 	resp := &tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: exp, Scope: scope}
 	if c.md.has("refresh_token") {
 		rt := s.newToken()
-		data, _ := json.Marshal(userGrant{Subject: g.Subject, AuthTime: g.AuthTime})
+		data, _ := json.Marshal(userGrant{Subject: g.Subject, AuthTime: g.AuthTime, Resources: g.Resources})
 		now := s.now()
 		row := &tokenRow{Kind: kindRefresh, ClientID: c.ID, GrantID: grantID, Subject: g.Subject, Scope: scope, Origin: originUser,
 			IssuedAt: now.Unix(), ExpiresAt: now.Add(s.lt.RefreshToken).Unix(), Data: string(data)}
