@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -38,6 +39,10 @@ func newQuickstartCmd(g *GlobalOptions) *cobra.Command {
   6. get an access token as the new instance, with the stored (rotated) secret;
   7. delete the registration (RFC 7592) and forget it (unless --keep with --keystore).
 
+The embedded server stops when quickstart exits, taking its storage with it: a credential kept
+with --keep names a server that is gone. For one that stays up, run dcrctl serve and dcrctl
+register. If stdout closes early (quickstart | head -1), it stops and still removes everything.
+
 Each step is narrated on stdout, without secrets (-o json: a summary object). The exit code is
 0 only if every step worked.`,
 		Example: `  go run ./cmd/dcrctl quickstart
@@ -47,10 +52,18 @@ Each step is narrated on stdout, without secrets (-o json: a summary object). Th
 		RunE: func(c *cobra.Command, _ []string) error {
 			ctx, cancel := g.Context(c)
 			defer cancel()
-			return quickstartRun(ctx, opts)
+			// quickstart | head -1: stop, and remove the temporary files, once nobody reads.
+			ctx, stopWatch := untilStdoutCloses(ctx, g.IO, "dcrctl quickstart")
+			defer stopWatch()
+			if err := quickstartRun(ctx, opts); errors.Is(context.Cause(ctx), errStdoutClosed) {
+				return fmt.Errorf("%w: stopped; the embedded server and its temporary files are removed", errStdoutClosed)
+			} else if err != nil {
+				return err
+			}
+			return nil
 		},
 	}
-	c.Flags().BoolVar(&opts.Keep, "keep", false, "with --keystore: keep the credential (its server is gone when quickstart ends)")
+	c.Flags().BoolVar(&opts.Keep, "keep", false, "with --keystore: keep the credential; its embedded server stops when quickstart exits, so it then works nowhere")
 	return c
 }
 

@@ -147,7 +147,7 @@ func (q *quickstart) token(ctx context.Context) error {
 // 7. Keep it, or delete the registration and forget it.
 func (q *quickstart) finish(ctx context.Context) error {
 	if q.keep {
-		return q.n.step("keep", nil, "kept %q in %s (its server stops now: dcrctl forget %s removes it)", q.name, q.where, q.name)
+		return q.n.step("keep", nil, "kept %q in %s; its server at %s stops when quickstart exits, so the credential works nowhere: dcrctl forget %s removes it (for a server that stays up: dcrctl serve, then dcrctl register)", q.name, q.where, q.srv.issuer, q.name)
 	}
 	if _, err := q.r.Delete(ctx, q.name); err != nil {
 		return q.n.step("delete", withAdvice(err), "")

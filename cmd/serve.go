@@ -61,6 +61,8 @@ func newServeCmd(g *GlobalOptions) *cobra.Command {
 			}
 			ctx, cancel := g.Context(c)
 			defer cancel()
+			ctx, stopWatch := untilStdoutCloses(ctx, g.IO, "dcrctl serve") // serve -o json | head -1 returns
+			defer stopWatch()
 			return serveRun(ctx, opts)
 		},
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dcrctl/dcrctl/flows/flowstest"
+	"github.com/dcrctl/dcrctl/testserver"
 )
 
 // syncBuffer is a buffer safe for the server goroutine and the test.
@@ -253,6 +254,11 @@ clients:
   - client_id: ci
     client_secret: fixed-secret-for-test
     scope: dcr
+  - client_id: app
+    token_endpoint_auth_method: none
+    grant_types: [authorization_code]
+    redirect_uris: [http://127.0.0.1/callback]
+    scope: openid dcr
 templates:
   - id: t1
     metadata: {grant_types: [client_credentials]}
@@ -263,6 +269,27 @@ users:
 	info := r.readyLine(t)
 	got := []any{info["registration"], info["client_id"], info["client_secret"] == "fixed-secret-for-test", info["templates"], info["demo_user"].(map[string]any)["username"]}
 	want := []any{"user", "ci", true, []any{"t1"}, "alice"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// TestServeConfigMergesOverDefaults: a file that sets only the mode and a lifetime keeps the
+// zero configuration's clients, template and user; the bootstrap secret is generated and
+// printed as without a file.
+func TestServeConfigMergesOverDefaults(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "serve.yaml")
+	os.WriteFile(cfg, []byte("registration: user\nlifetimes: {session: 2h}\n"), 0o600)
+	r := startServe(t, nil, "-o", "json", "--config", cfg, "--memory", "--addr", "127.0.0.1:0", "--log-format", "none")
+	info := r.readyLine(t)
+	var ids []any
+	for _, c := range info["clients"].([]any) {
+		ids = append(ids, c.(map[string]any)["client_id"])
+	}
+	secret, _ := info["client_secret"].(string)
+	got := []any{info["registration"], ids, info["templates"], info["demo_user"], info["client_id"], len(secret) >= 20}
+	want := []any{"user", []any{testserver.DefaultBootstrapClient, testserver.DefaultNativeClient}, []any{testserver.DefaultTemplate},
+		map[string]any{"username": testserver.DefaultUser, "password": testserver.DefaultUserPassword}, testserver.DefaultBootstrapClient, true}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}

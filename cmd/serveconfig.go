@@ -9,21 +9,19 @@ import (
 	"github.com/dcrctl/dcrctl/testserver"
 )
 
-// config turns the flags into the server's configuration: the file (or the zero
-// configuration), then the flags that override it.
+// config turns the flags into the server's configuration: the zero configuration, the file
+// merged over it, then the flags that override both. Nobody able to register in the mode
+// chosen is a usage error naming the key to add.
 func (opts *serveOptions) config() (testserver.Config, error) {
 	zero := opts.ConfigFile == ""
-	cfg := testserver.DefaultConfig()
+	// The bootstrap secret is generated on the first start of the database and kept there,
+	// so restarts print the same one.
+	cfg := testserver.ServeDefaults()
 	if !zero {
 		var err error
-		if cfg, err = testserver.LoadConfig(opts.ConfigFile); err != nil {
+		if cfg, err = testserver.LoadConfigOver(opts.ConfigFile, cfg); err != nil {
 			return cfg, usageErrorf("%v", err)
 		}
-	} else {
-		// Zero configuration: the bootstrap secret is generated on the first start of the
-		// database and kept there, so restarts print the same one.
-		cfg.Clients[0].ClientSecret = ""
-		cfg.Issuer = ""
 	}
 	if opts.BehaveLike != "" {
 		if _, err := testserver.ProfileBehaviour(opts.BehaveLike); err != nil {
@@ -46,6 +44,11 @@ func (opts *serveOptions) config() (testserver.Config, error) {
 	}
 	if err := opts.CIMD.apply(&cfg, opts.Addr); err != nil {
 		return cfg, err
+	}
+	if err := cfg.CheckRegistration(); err != nil && zero {
+		return cfg, usageErrorf("%v", err)
+	} else if err != nil {
+		return cfg, usageErrorf("%s: %v", opts.ConfigFile, err)
 	}
 	return cfg, opts.dbPath(&cfg, zero)
 }

@@ -35,10 +35,10 @@ readable only by you. Secrets appear only as the hashes the database holds. dcrc
 }
 
 func serveExportRun(ctx context.Context, io *IOStreams, db, config, file string) error {
-	cfg := testserver.DefaultConfig()
+	cfg := testserver.ServeDefaults() // as dcrctl serve reads it
 	if config != "" {
 		var err error
-		if cfg, err = testserver.LoadConfig(config); err != nil {
+		if cfg, err = testserver.LoadConfigOver(config, cfg); err != nil {
 			return usageErrorf("%v", err)
 		}
 	}

@@ -20,7 +20,8 @@ nothing.
 It prints the issuer, endpoints and credentials; with -o json exactly one JSON line on
 stdout once it is ready to serve (issuer, endpoints, client_id, client_secret, templates,
 users). The request log goes to stderr, without query strings, headers or bodies.
-Stop it with Ctrl-C or SIGTERM (graceful shutdown).
+Stop it with Ctrl-C or SIGTERM (graceful shutdown); it also stops when its stdout is a pipe
+whose reader has exited (serve -o json | head -1 returns).
 
 Plain http is only allowed on a loopback address; elsewhere use --tls-cert/--tls-key or
 --tls-self-signed, or insist with --insecure-http.
@@ -30,7 +31,11 @@ there (draft-ietf-oauth-client-id-metadata-document): public clients with PKCE o
 private or link-local addresses (--cimd-allow-loopback lets loopback through, for tests).`
 
 	serveExample = `  dcrctl serve
-  dcrctl serve -o json --addr 127.0.0.1:0 --memory | head -1 | jq -r .client_secret
+  # the ready line alone: serve stops once head has exited
+  dcrctl serve -o json --addr 127.0.0.1:0 --memory | head -1 | jq .endpoints
+  # keep it running for a script, and read the ready line from a file
+  dcrctl serve -o json --addr 127.0.0.1:0 --memory > ready.json &
+  until test -s ready.json; do sleep 0.1; done; jq -r .issuer ready.json
   dcrctl serve --registration open --db ./dcr.db
   dcrctl serve --config testserver.yaml --tls-self-signed`
 )

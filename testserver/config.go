@@ -3,11 +3,9 @@ package testserver
 import (
 	"crypto/rsa"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -36,7 +34,7 @@ const (
 func (m *Mode) UnmarshalYAML(n *yaml.Node) error {
 	v, err := ParseMode(strings.TrimSpace(n.Value))
 	if n.Kind != yaml.ScalarNode || err != nil {
-		return fmt.Errorf("line %d: registration: %q is not a registration mode: use open, client, user or disabled", n.Line, n.Value)
+		return newValueError(n, "registration", "a registration mode: use open, client, user or disabled")
 	}
 	if n.Value == "" {
 		v = ""
@@ -58,6 +56,18 @@ const (
 	RotateOnReadAndUpdate Rotation = "read-update"
 )
 
+// UnmarshalYAML accepts never, update or read-update.
+func (r *Rotation) UnmarshalYAML(n *yaml.Node) error {
+	switch v := Rotation(strings.TrimSpace(n.Value)); v {
+	case "", RotateNever, RotateOnUpdate, RotateOnReadAndUpdate:
+		if n.Kind == yaml.ScalarNode {
+			*r = v
+			return nil
+		}
+	}
+	return newValueError(n, "rotation", "a rotation policy: use never, update or read-update")
+}
+
 // Uses is how many registrations one initial access token may authorise. 0 means the default,
 // a single use; Reusable (-1) means no limit. In YAML: "single", "reusable" or a number.
 type Uses int
@@ -75,7 +85,7 @@ func (u *Uses) UnmarshalYAML(n *yaml.Node) error {
 	default:
 		v, err := strconv.Atoi(s)
 		if err != nil || v < 1 {
-			return fmt.Errorf("initial_token_uses: %q is not single, reusable or a positive number", s)
+			return newValueError(n, "initial_token_uses", "single, reusable or a positive number")
 		}
 		*u = Uses(v)
 	}
@@ -302,23 +312,6 @@ func DefaultConfig() Config {
 		}},
 		Users: []User{{Username: DefaultUser, Password: DefaultUserPassword, Name: "Demo User", Email: "demo@example.com"}},
 	}
-}
-
-// LoadConfig reads a YAML configuration file. Fields it does not set keep their zero values
-// (see Config); unknown keys are an error, so that typos do not pass silently.
-func LoadConfig(path string) (Config, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("testserver: load config: %w", err)
-	}
-	defer f.Close()
-	dec := yaml.NewDecoder(io.LimitReader(f, 4<<20))
-	dec.KnownFields(true)
-	var c Config
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("testserver: load config %s: %w", path, err)
-	}
-	return c, nil
 }
 
 func (l Lifetimes) withDefaults() Lifetimes {
