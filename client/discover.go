@@ -41,6 +41,9 @@ type ServerMetadata struct {
 	ServiceDocumentation                       string   `json:"service_documentation,omitempty"`
 	OPPolicyURI                                string   `json:"op_policy_uri,omitempty"`
 	OPTosURI                                   string   `json:"op_tos_uri,omitempty"`
+	// AuthorizationResponseIssParameterSupported says that every authorization response
+	// carries iss (RFC 9207 §3): a client must then refuse one without it.
+	AuthorizationResponseIssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
 
 	// Extra holds every member without a field above, exactly as the server sent it.
 	Extra map[string]json.RawMessage `json:"-"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"golang.org/x/oauth2/clientcredentials"
@@ -38,6 +39,9 @@ type ClientCredentials struct {
 	AuthMethod string
 	// Scopes requested; nil means [DefaultScopes], an empty non-nil slice requests none.
 	Scopes []string
+	// Resource, if set, is the resource indicator (RFC 8707) sent with the authorization and
+	// token requests: the token is for that resource (an MCP server, say).
+	Resource string
 
 	// HTTPClient makes every request; nil means [client.NewHTTPClient]'s. A client without a
 	// CheckRedirect of its own gets [client.CheckRedirect]'s policy (on a copy).
@@ -73,6 +77,9 @@ func (c ClientCredentials) Token(ctx context.Context) (*Token, error) {
 		TokenURL:     ep.token,
 		Scopes:       scopes,
 		AuthStyle:    style,
+	}
+	if c.Resource != "" {
+		cfg.EndpointParams = url.Values{"resource": {c.Resource}} // RFC 8707 §2.2
 	}
 	ot, err := cfg.Token(withHTTPClient(ctx, c.HTTPClient))
 	if err != nil {

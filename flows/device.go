@@ -31,6 +31,9 @@ type DeviceFlow struct {
 	AuthMethod string
 	// Scopes requested; nil means [DefaultScopes], an empty non-nil slice requests none.
 	Scopes []string
+	// Resource, if set, is the resource indicator (RFC 8707) sent with the authorization and
+	// token requests: the token is for that resource (an MCP server, say).
+	Resource string
 
 	// Status receives the instructions for the user (RFC 8628 §3.3); nil means io.Discard.
 	Status io.Writer
@@ -113,7 +116,11 @@ func (d DeviceFlow) Token(ctx context.Context) (*Token, error) {
 		ExpiresIn               json.Number `json:"expires_in"`
 		Interval                json.Number `json:"interval"`
 	}
-	if err := postForm(ctx, hc, "device authorization", ep.device, auth, scopeForm(scopes), &dar); err != nil {
+	daForm := scopeForm(scopes)
+	if d.Resource != "" {
+		daForm.Set("resource", d.Resource)
+	}
+	if err := postForm(ctx, hc, "device authorization", ep.device, auth, daForm, &dar); err != nil {
 		return nil, err
 	}
 	expiresIn, _ := dar.ExpiresIn.Int64()
@@ -157,6 +164,9 @@ func (d DeviceFlow) Token(ctx context.Context) (*Token, error) {
 
 	// RFC 8628 §3.4, §3.5: poll the token endpoint.
 	form := url.Values{"grant_type": {grantDeviceCode}, "device_code": {dar.DeviceCode}}
+	if d.Resource != "" {
+		form.Set("resource", d.Resource)
+	}
 	connErrors := 0
 	for range maxDevicePolls {
 		if err := sleep(ctx, wait); err != nil {

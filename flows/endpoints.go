@@ -17,6 +17,8 @@ type endpoints struct {
 	device     string // device_authorization_endpoint
 	authMethod []string
 	jwksURI    string // from discovery, for ID token verification
+	// issRequired: discovery says authorization responses carry iss (RFC 9207 §3).
+	issRequired bool
 }
 
 // resolve fills in what the caller did not give from the issuer's metadata (RFC 8414 §3,
@@ -56,6 +58,7 @@ func resolve(ctx context.Context, hc *http.Client, op, issuer string, ep endpoin
 		ep.authMethod = md.TokenEndpointAuthMethodsSupported
 		ep.issuer = md.Issuer
 		ep.jwksURI = md.JWKSURI
+		ep.issRequired = md.AuthorizationResponseIssParameterSupported
 	}
 	for _, n := range need {
 		if have(n) == "" {

@@ -58,3 +58,8 @@ func oneLine(s string, n int) string {
 	}
 	return s
 }
+
+// ErrIssuerMissing is returned by [BrowserLogin.Token] when the server advertises
+// authorization_response_iss_parameter_supported but its redirect carries no iss (RFC 9207
+// §2.4): a mix-up attack, or a misconfigured server.
+var ErrIssuerMissing = errors.New("flows: login: the server says its authorization responses carry iss (authorization_response_iss_parameter_supported), but the browser's redirect has none (RFC 9207 mix-up defence): start the login again; if it persists, the server is misconfigured")

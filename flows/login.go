@@ -47,6 +47,9 @@ type BrowserLogin struct {
 	AuthMethod string
 	// Scopes requested; nil means [DefaultScopes], an empty non-nil slice requests none.
 	Scopes []string
+	// Resource, if set, is the resource indicator (RFC 8707) sent with the authorization and
+	// token requests: the token is for that resource (an MCP server, say).
+	Resource string
 
 	// RedirectURI is the loopback redirect URI registered for the client that the login
 	// uses: plain http on 127.0.0.1 (or another 127.0.0.0/8 address), [::1] or localhost,
@@ -156,11 +159,14 @@ func (b BrowserLogin) Token(ctx context.Context) (*Token, error) {
 	if b.ForceLogin {
 		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"))
 	}
+	if b.Resource != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("resource", b.Resource))
+	}
 	authURL := cfg.AuthCodeURL(state, opts...)
 
 	results := make(chan callbackResult, 1)
 	srv := &http.Server{
-		Handler:           &callbackHandler{path: lb.path, state: state, issuer: ep.issuer, results: results},
+		Handler:           &callbackHandler{path: lb.path, state: state, issuer: ep.issuer, issRequired: ep.issRequired, results: results},
 		ReadHeaderTimeout: 10 * time.Second,
 		// Connection-level noise (a browser dropping a connection) is not the user's business.
 		ErrorLog: log.New(io.Discard, "", 0),
@@ -215,7 +221,11 @@ func (b BrowserLogin) Token(ctx context.Context) (*Token, error) {
 	if res.err != nil {
 		return nil, lb.explain(res.err)
 	}
-	ot, err := cfg.Exchange(withHTTPClient(ctx, b.HTTPClient), res.code, oauth2.VerifierOption(verifier))
+	exchange := []oauth2.AuthCodeOption{oauth2.VerifierOption(verifier)}
+	if b.Resource != "" {
+		exchange = append(exchange, oauth2.SetAuthURLParam("resource", b.Resource)) // RFC 8707 §2.2
+	}
+	ot, err := cfg.Exchange(withHTTPClient(ctx, b.HTTPClient), res.code, exchange...)
 	if err != nil {
 		return nil, lb.explain(loginCtxErr(ctx, tokenError("code exchange", err)))
 	}
@@ -250,10 +260,11 @@ func randomState() (string, error) {
 
 // callbackHandler serves the loopback redirect URI.
 type callbackHandler struct {
-	path    string // the redirect URI's path
-	state   string
-	issuer  string
-	results chan<- callbackResult // capacity 1: the first real callback wins
+	path        string // the redirect URI's path
+	state       string
+	issuer      string
+	issRequired bool
+	results     chan<- callbackResult // capacity 1: the first real callback wins
 }
 
 func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -303,9 +314,13 @@ func (h *callbackHandler) check(q url.Values) callbackResult {
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(h.state)) != 1 {
 		return callbackResult{err: ErrStateMismatch}
 	}
-	// RFC 9207 §2.4: when iss is present, it MUST be compared with the issuer.
+	// RFC 9207 §2.4: when iss is present, it MUST be compared with the issuer; a server that
+	// advertises authorization_response_iss_parameter_supported must send it.
 	if q.Has("iss") && h.issuer != "" && q.Get("iss") != h.issuer {
 		return callbackResult{err: ErrIssuerMismatch}
+	}
+	if !q.Has("iss") && h.issRequired {
+		return callbackResult{err: ErrIssuerMissing}
 	}
 	if code := q.Get("error"); code != "" {
 		return callbackResult{err: fmt.Errorf("flows: login: %w", &Error{Op: "login", Code: oneLine(code, 64),

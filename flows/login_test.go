@@ -200,11 +200,25 @@ func TestBrowserLoginFailures(t *testing.T) {
 			wantPage: http.StatusBadRequest,
 		},
 		{
+			// dcrctl serve advertises authorization_response_iss_parameter_supported.
+			name: "iss missing although advertised (RFC 9207)",
+			tamper: func(u *url.URL) {
+				if isCallback(u) {
+					q := u.Query()
+					q.Del("iss")
+					u.RawQuery = q.Encode()
+				}
+			},
+			want:     ErrIssuerMissing,
+			wantPage: http.StatusBadRequest,
+		},
+		{
 			name: "error callback: access_denied",
 			tamper: func(u *url.URL) {
 				if isCallback(u) {
 					q := u.Query()
-					u.RawQuery = url.Values{"error": {"access_denied"}, "error_description": {"the user said no"}, "state": {q.Get("state")}}.Encode()
+					u.RawQuery = url.Values{"error": {"access_denied"}, "error_description": {"the user said no"}, "state": {q.Get("state")},
+						"iss": {q.Get("iss")}}.Encode()
 				}
 			},
 			wantErr:   &errShape{Op: "login", Code: "access_denied", HasDescription: true},

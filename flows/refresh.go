@@ -25,6 +25,9 @@ type Refresh struct {
 	// Scopes requested; nil or empty asks for the scope originally granted (RFC 6749 §6:
 	// scope is OPTIONAL and may not exceed it).
 	Scopes []string
+	// Resource, if set, is the resource indicator (RFC 8707) sent with the authorization and
+	// token requests: the token is for that resource (an MCP server, say).
+	Resource string
 
 	// HTTPClient makes every request; nil means [client.NewHTTPClient]'s.
 	HTTPClient *http.Client
@@ -50,6 +53,9 @@ func (r Refresh) Token(ctx context.Context) (*Token, error) {
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {r.RefreshToken}}
 	if len(r.Scopes) > 0 {
 		form.Set("scope", strings.Join(r.Scopes, " "))
+	}
+	if r.Resource != "" {
+		form.Set("resource", r.Resource)
 	}
 	var tr tokenResponse
 	if err := postForm(ctx, httpClient(r.HTTPClient), op, ep.token, clientAuth{r.ClientID, r.ClientSecret, method}, form, &tr); err != nil {
