@@ -27,6 +27,10 @@ type ResourceMetadata struct {
 // resource than the one asked for (RFC 9728 §3.3).
 var ErrResourceMismatch = errors.New("resource mismatch")
 
+// ErrNotResource is wrapped by DiscoverResource's error when the URL shows no sign of being a
+// protected resource (no metadata, no resource_metadata challenge).
+var ErrNotResource = errors.New("not a protected resource")
+
 // DiscoverResource finds the metadata of the protected resource at resource, the way MCP
 // clients do: first its path-aware well-known URL (RFC 9728 §3.1:
 // https://host/.well-known/oauth-protected-resource/path), else a request to the resource
@@ -63,7 +67,7 @@ func (c *Client) discoverResource(ctx context.Context, resource string) (*Resour
 		}
 		rm := bearerChallenge(r.header.Values("WWW-Authenticate"))["resource_metadata"]
 		if r.status != http.StatusUnauthorized || rm == "" {
-			return nil, fmt.Errorf("%s is not a protected resource: no metadata at %s, and the resource answered %d without a resource_metadata challenge (RFC 9728 §5.1)", RedactURL(u), tried[0], r.status)
+			return nil, fmt.Errorf("%w: %s has no metadata at %s, and answered %d without a resource_metadata challenge (RFC 9728 §5.1)", ErrNotResource, RedactURL(u), tried[0], r.status)
 		}
 		mu, err := c.parseURL("resource_metadata", rm)
 		if err != nil {

@@ -75,7 +75,7 @@ func TestDiscoverResource(t *testing.T) {
 	if err != nil || md.URL != hidden.URL+"/.well-known/oauth-protected-resource/mcp?via=401" || md.AuthorizationServers[0] != hidden.URL {
 		t.Errorf("through the 401: %+v, %v", md, err)
 	}
-	if _, err := c.DiscoverResource(ctx, iss+"/nothing-here"); err == nil || !strings.Contains(err.Error(), "is not a protected resource") {
+	if _, err := c.DiscoverResource(ctx, iss+"/nothing-here"); !errors.Is(err, client.ErrNotResource) {
 		t.Errorf("not a resource: %v", err)
 	}
 }

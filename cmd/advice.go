@@ -56,6 +56,8 @@ func cliAdvice(err error) string {
 		return fmt.Sprintf("keep using %q (dcrctl show %s), or run dcrctl forget %s before importing it under another name", ct.Existing, ct.Existing, ct.Existing)
 	case errors.As(err, &nm):
 		return notManagedAdvice(nm)
+	case errors.Is(err, client.ErrNotResource):
+		return "check that --resource is the resource's own URL (an MCP server's endpoint, say), or give its authorization server with --issuer instead"
 	case errors.As(err, &fe):
 		return fmt.Sprintf("run dcrctl forget %s", fe.Name)
 	case errors.As(err, &ce):

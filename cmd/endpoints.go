@@ -51,6 +51,9 @@ func (g *GlobalOptions) endpoints() client.Endpoints {
 // serverMetadata discovers the server at --issuer with the explicit endpoints in place of
 // the discovered ones; without an issuer, the explicit endpoints alone describe it.
 func (g *GlobalOptions) serverMetadata(ctx context.Context) (*client.ServerMetadata, error) {
+	if err := g.fromResource(ctx); err != nil {
+		return nil, err
+	}
 	e := g.endpoints()
 	if g.Issuer == "" && e.IsZero() {
 		_, err := g.requireIssuer()

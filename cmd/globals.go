@@ -24,6 +24,8 @@ type settings struct {
 	Profile          Profile
 	KeystoreExplicit bool           // --keystore, DCRCTL_KEYSTORE or the profile named one
 	RootCAs          *x509.CertPool // --ca-file's certificates plus the system roots; nil: system roots
+	IssuerFlag       bool           // --issuer was given on the command line
+	resourceIssuer   string         // the issuer --resource's metadata named (resource.go)
 }
 
 // configDir returns dcrctl's configuration directory: $DCRCTL_CONFIG_DIR, else

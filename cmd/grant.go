@@ -23,6 +23,8 @@ type grantOptions struct {
 	Scopes            []string
 	CallbackPort      int
 	RedirectURI       string // login NAME: the registered loopback redirect URI
+	Resource          string // the resource the token is for (RFC 8707): --resource, or the credential's
+	Check             bool   // --check: one request to the resource with the token
 	Browser           bool
 	NoBrowser         bool
 	ForceLogin        bool
@@ -97,13 +99,13 @@ func (o *grantOptions) token(ctx context.Context, g *GlobalOptions, issuer strin
 	switch {
 	case o.ClientCredentials:
 		return flows.ClientCredentials{Issuer: issuer, TokenURL: meta.TokenEndpoint, ClientID: o.ClientID, ClientSecret: secret,
-			AuthMethod: o.AuthMethod, Scopes: scopes, HTTPClient: hc}.Token(ctx)
+			AuthMethod: o.AuthMethod, Scopes: scopes, Resource: o.Resource, HTTPClient: hc}.Token(ctx)
 	case o.Login:
 		sp := startSpinner(g.IO, "waiting for the login in the browser…")
 		defer sp.Stop()
 		defer g.steps.wait(ctx, "the login in the browser")()
 		return flows.BrowserLogin{Issuer: issuer, AuthURL: meta.AuthorizationEndpoint, TokenURL: meta.TokenEndpoint,
-			ClientID: o.ClientID, ClientSecret: secret, AuthMethod: o.AuthMethod, Scopes: scopes,
+			ClientID: o.ClientID, ClientSecret: secret, AuthMethod: o.AuthMethod, Scopes: scopes, Resource: o.Resource,
 			CallbackPort: o.CallbackPort, RedirectURI: o.RedirectURI, ForceLogin: o.ForceLogin,
 			NoBrowser: !o.opensBrowser(g.IO), OpenURL: o.openURL(g.IO),
 			Timeout: o.LoginTimeout, Status: sp.Writer(), HTTPClient: hc}.Token(ctx)
@@ -112,7 +114,7 @@ func (o *grantOptions) token(ctx context.Context, g *GlobalOptions, issuer strin
 		defer sp.Stop()
 		defer g.steps.wait(ctx, "the approval on the other device")()
 		return flows.DeviceFlow{Issuer: issuer, DeviceAuthURL: meta.DeviceAuthorizationEndpoint, TokenURL: meta.TokenEndpoint,
-			ClientID: o.ClientID, ClientSecret: secret, AuthMethod: o.AuthMethod, Scopes: scopes,
+			ClientID: o.ClientID, ClientSecret: secret, AuthMethod: o.AuthMethod, Scopes: scopes, Resource: o.Resource,
 			Status: sp.Writer(), HTTPClient: hc}.Token(ctx)
 	}
 }

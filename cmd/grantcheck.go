@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"strings"
 
@@ -55,4 +56,15 @@ func (o *grantOptions) secret(ios *IOStreams) (string, error) {
 		return readSecret(ios, fmt.Sprintf("client secret of %s", o.ClientID), "-", "")
 	}
 	return "", usageErrorf("no client secret for %s: the client credentials grant needs one (RFC 6749 §4.4); give --client-secret-file FILE (or -), or set DCRCTL_CLIENT_SECRET", o.ClientID)
+}
+
+// checkToken is --check: one request with tok to the resource it is for.
+func (o *grantOptions) checkToken(ctx context.Context, g *GlobalOptions, tok *flows.Token) error {
+	switch {
+	case !o.Check:
+		return nil
+	case o.Resource == "":
+		return usageErrorf("--check needs a resource to send the token to: give --resource URL (or log in as a client registered with one)")
+	}
+	return g.checkAtResource(ctx, o.Resource, tok.AccessToken)
 }

@@ -56,6 +56,7 @@ terminal, CI not true); otherwise the URL is printed.
 	f := c.Flags()
 	f.StringSliceVar(&opts.Scopes, "scope", nil, "scopes to request (default: the registration's scope)")
 	opts.addBrowserFlags(f, "")
+	f.BoolVar(&opts.Check, "check", false, "for a client registered with --resource: send one request with the token to the resource, which must accept it")
 	f.StringVar(&opts.ClientID, "client-id", "", "log in as the client of this Client ID Metadata Document URL (no NAME, nothing stored)")
 	return c
 }
@@ -69,6 +70,10 @@ func loginRun(ctx context.Context, opts *loginOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := g.checkCredential(ctx, cred); err != nil {
+		return err
+	}
+	opts.Resource = cred.Resource
 	issuer := cred.Issuer
 	if issuer == "" {
 		if issuer, err = g.requireIssuer(); err != nil {
@@ -98,6 +103,9 @@ func loginRun(ctx context.Context, opts *loginOptions) error {
 		if err := opts.save(ctx, tok); err != nil {
 			return err
 		}
+	}
+	if err := opts.checkToken(ctx, g, tok); err != nil {
+		return err
 	}
 	return writeToken(g.IO.Out, g.Output, g.EnvPrefix, tok)
 }

@@ -34,7 +34,7 @@ func (opts *loginOptions) reuse(ctx context.Context, cred keystore.Credential, r
 		return nil, "", nil
 	}
 	tok, err := flows.Refresh{Issuer: issuer, TokenURL: meta.TokenEndpoint, ClientID: reg.ClientID, ClientSecret: reg.ClientSecret,
-		AuthMethod: reg.TokenEndpointAuthMethod, RefreshToken: cred.RefreshToken, Scopes: opts.Scopes, HTTPClient: opts.G.httpClient()}.Token(ctx)
+		AuthMethod: reg.TokenEndpointAuthMethod, RefreshToken: cred.RefreshToken, Scopes: opts.Scopes, Resource: opts.Resource, HTTPClient: opts.G.httpClient()}.Token(ctx)
 	var pe *flows.Error
 	switch {
 	case err == nil:

@@ -39,6 +39,19 @@ func (o *manageOptions) registrar(ctx context.Context) (*registrar.Registrar, er
 	if err != nil {
 		return nil, err
 	}
+	if o.G.settings.IssuerFlag || o.G.Resource != "" { // from the index: no secret read
+		list, err := st.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range list {
+			if c.Name == o.Name {
+				if err := o.G.checkCredentialNames(c); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
 	return o.G.registrar(st), nil
 }
 

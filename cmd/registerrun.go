@@ -19,6 +19,9 @@ var responseOnlyMembers = []string{"client_secret", "client_id_issued_at", "clie
 func registerRun(ctx context.Context, opts *registerOptions) error {
 	g := opts.G
 	g.steps.setOutcome("nothing was registered")
+	if err := g.fromResource(ctx); err != nil {
+		return err
+	}
 	issuer, md, err := opts.request()
 	if err != nil {
 		return err
@@ -44,7 +47,7 @@ func registerRun(ctx context.Context, opts *registerOptions) error {
 		return err
 	}
 	res, err := r.Register(ctx, registrar.RegisterRequest{Name: opts.Name, Issuer: issuer, Endpoint: meta.RegistrationEndpoint,
-		InitialAccessToken: token, Template: opts.Template, Metadata: md, Endpoints: g.endpoints()})
+		InitialAccessToken: token, Template: opts.Template, Metadata: md, Endpoints: g.endpoints(), Resource: g.Resource})
 	if res != nil {
 		g.steps.setOutcome(fmt.Sprintf("client %s was registered", res.Registration.ClientID))
 	} else if ctx.Err() != nil && g.steps.started(http.MethodPost, meta.RegistrationEndpoint) {

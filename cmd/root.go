@@ -48,6 +48,8 @@ type GlobalOptions struct {
 	CAFile    string // --ca-file: PEM certificates trusted besides the system roots
 	// Endpoints are given explicitly, for servers whose discovery lacks them (endpoints.go).
 	Endpoints client.Endpoints
+	// Resource is --resource: a protected resource whose metadata names the issuer (resource.go).
+	Resource string
 
 	// settings holds what the profile and the environment decided (see globals.go).
 	settings settings
@@ -103,6 +105,7 @@ endpoint (RFC 7591), keeps their credentials in the OS keyring, manages them lat
 			if err := checkOutput(c, g.Output); err != nil {
 				return err
 			}
+			g.settings.IssuerFlag = c.Flags().Changed("issuer")
 			// The profile and the environment fill in what the flags left out (globals.go).
 			return g.setup()
 		},
@@ -115,6 +118,7 @@ endpoint (RFC 7591), keeps their credentials in the OS keyring, manages them lat
 	})
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.Issuer, "issuer", "", "authorization server issuer URL (env DCRCTL_ISSUER)")
+	pf.StringVar(&g.Resource, "resource", "", "a protected resource (an MCP server URL, say): its RFC 9728 metadata names the issuer, and tokens are requested for it (RFC 8707)")
 	pf.StringVarP(&g.Output, "output", "o", "table", "output format: table, json, yaml or env")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "print a redacted HTTP trace to stderr")
 	pf.BoolVar(&ios.NoColor, "no-color", false, "disable colour (also NO_COLOR)")

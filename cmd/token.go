@@ -60,6 +60,7 @@ access_token, token_type, expires_in, scope, and refresh_token and id_token when
 	}
 	f := c.Flags()
 	opts.addFlags(f)
+	f.BoolVar(&opts.Check, "check", false, "with --resource: send one request with the token to the resource, which must accept it")
 	// --client-secret exists only to explain why it does not: a secret on the command line is
 	// visible in ps and kept in shell history.
 	f.StringVar(&opts.argvSecret, "client-secret", "", "")
@@ -86,6 +87,10 @@ func tokenRun(ctx context.Context, opts *tokenOptions) error {
 	if opts.modes() != 1 {
 		return usageErrorf("choose exactly one of --client-credentials, --login or --device")
 	}
+	if err := g.fromResource(ctx); err != nil {
+		return err
+	}
+	opts.Resource = g.Resource
 	meta := g.explicitMetadata()
 	if g.Issuer == "" && meta.TokenEndpoint == "" {
 		return usageErrorf("no issuer: give --issuer URL (or --token-endpoint URL), set DCRCTL_ISSUER, or choose a profile with --profile")
@@ -104,6 +109,9 @@ func tokenRun(ctx context.Context, opts *tokenOptions) error {
 		if !tok.HasScope(s) {
 			g.IO.warnf("the server granted scope %q, without %q: requests that need %q will be refused", tok.Scope, s, s)
 		}
+	}
+	if err := opts.checkToken(ctx, g, tok); err != nil {
+		return err
 	}
 	return writeToken(g.IO.Out, g.Output, g.EnvPrefix, tok)
 }

@@ -45,6 +45,9 @@ type Credential struct {
 	TokenEndpoint               string `json:"token_endpoint,omitempty"`
 	AuthorizationEndpoint       string `json:"authorization_endpoint,omitempty"`
 	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint,omitempty"`
+	// Resource is the protected resource (RFC 9728) the client was registered for; its
+	// tokens are requested for it (RFC 8707).
+	Resource string `json:"resource,omitempty"`
 
 	// Keystore is where the secrets are kept: "os", "file" or "memory". Get and List set
 	// it; Put ignores it (the secrets go to the store Put is called on).
@@ -94,12 +97,12 @@ func (c Credential) Format(f fmt.State, verb rune) {
 	}
 	fmt.Fprintf(f, "keystore.Credential{Name:%q Issuer:%q ClientID:%q RegistrationClientURI:%q "+
 		"Template:%q GrantTypes:%q RedirectURIs:%q IssuedAt:%s SecretExpiresAt:%s "+
-		"ClientSecret:%s RegistrationAccessToken:%s RefreshToken:%s AccessToken:%s TokenExpiry:%s TokenScope:%q TokenEndpoint:%q AuthorizationEndpoint:%q DeviceAuthorizationEndpoint:%q Keystore:%q Registration:%d bytes}",
+		"ClientSecret:%s RegistrationAccessToken:%s RefreshToken:%s AccessToken:%s TokenExpiry:%s TokenScope:%q TokenEndpoint:%q AuthorizationEndpoint:%q DeviceAuthorizationEndpoint:%q Resource:%q Keystore:%q Registration:%d bytes}",
 		c.Name, c.Issuer, c.ClientID, c.RegistrationClientURI, c.Template, c.GrantTypes,
 		c.RedirectURIs, c.IssuedAt.Format(time.RFC3339), c.SecretExpiresAt.Format(time.RFC3339),
 		red(c.ClientSecret), red(c.RegistrationAccessToken), red(c.RefreshToken), red(c.AccessToken),
 		c.TokenExpiry.Format(time.RFC3339), c.TokenScope, c.TokenEndpoint, c.AuthorizationEndpoint,
-		c.DeviceAuthorizationEndpoint, c.Keystore,
+		c.DeviceAuthorizationEndpoint, c.Resource, c.Keystore,
 		len(c.Registration))
 }
 

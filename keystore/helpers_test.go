@@ -92,6 +92,7 @@ func sample(name string, gen int) Credential {
 		TokenScope:              "openid",
 		TokenEndpoint:           "https://as.example.test/token",
 		AuthorizationEndpoint:   "https://as.example.test/authorize",
+		Resource:                "https://mcp.example.test/mcp",
 		Registration:            []byte(`{"client_id":"client-` + name + `","client_name":"App","x-vendor":{"a":[1,2]}}`),
 		LastRequest:             []byte(`{"metadata":{"client_name":"App"},"changes":[{"member":"scope","kind":"ignored"}]}`),
 	}

@@ -50,6 +50,7 @@ type indexEntry struct {
 	TokenExpiry           time.Time       `json:"token_expiry,omitzero"`
 	TokenScope            string          `json:"token_scope,omitempty"`
 	Endpoints             *endpoints      `json:"endpoints,omitempty"`
+	Resource              string          `json:"resource,omitempty"`
 	UpdatedAt             time.Time       `json:"updated_at,omitzero"`
 	Registration          json.RawMessage `json:"registration,omitempty"`
 	LastRequest           json.RawMessage `json:"last_request,omitempty"`
@@ -162,7 +163,7 @@ func (e indexEntry) credential() Credential {
 		RegistrationClientURI: e.RegistrationClientURI, Template: e.Template,
 		GrantTypes: e.GrantTypes, RedirectURIs: e.RedirectURIs,
 		IssuedAt: e.IssuedAt, SecretExpiresAt: e.SecretExpiresAt, Registration: compactJSON(e.Registration),
-		TokenExpiry: e.TokenExpiry, TokenScope: e.TokenScope, Keystore: e.Keystore,
+		TokenExpiry: e.TokenExpiry, TokenScope: e.TokenScope, Resource: e.Resource, Keystore: e.Keystore,
 		LastRequest: compactJSON(e.LastRequest),
 	}
 	if e.Endpoints != nil {
@@ -178,7 +179,7 @@ func entryOf(c Credential) indexEntry {
 		RegistrationClientURI: c.RegistrationClientURI, Template: c.Template,
 		GrantTypes: c.GrantTypes, RedirectURIs: c.RedirectURIs,
 		IssuedAt: c.IssuedAt, SecretExpiresAt: c.SecretExpiresAt, Registration: c.Registration,
-		TokenExpiry: c.TokenExpiry, TokenScope: c.TokenScope, Endpoints: endpointsOf(c),
+		TokenExpiry: c.TokenExpiry, TokenScope: c.TokenScope, Endpoints: endpointsOf(c), Resource: c.Resource,
 		LastRequest: c.LastRequest,
 	}
 }

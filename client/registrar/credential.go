@@ -110,5 +110,6 @@ func carry(c, old keystore.Credential) keystore.Credential {
 	c.RefreshToken, c.AccessToken, c.TokenExpiry, c.TokenScope = old.RefreshToken, old.AccessToken, old.TokenExpiry, old.TokenScope
 	c.LastRequest = old.LastRequest
 	c.TokenEndpoint, c.AuthorizationEndpoint, c.DeviceAuthorizationEndpoint = old.TokenEndpoint, old.AuthorizationEndpoint, old.DeviceAuthorizationEndpoint
+	c.Resource = old.Resource
 	return c
 }

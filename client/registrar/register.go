@@ -33,6 +33,9 @@ type RegisterRequest struct {
 	// explicitly (a server whose discovery lacks them): recorded with the credential, so
 	// that a later login uses them too. Registration is Endpoint above.
 	Endpoints client.Endpoints
+	// Resource is the protected resource the client is registered for (RFC 9728), recorded
+	// with the credential.
+	Resource string
 }
 
 // Check makes sure a credential called name (when not "") could be stored: the name is free
@@ -129,6 +132,7 @@ func (r *Registrar) Register(ctx context.Context, req RegisterRequest) (*Result,
 	}
 	cred.TokenEndpoint, cred.AuthorizationEndpoint = req.Endpoints.Token, req.Endpoints.Authorization
 	cred.DeviceAuthorizationEndpoint = req.Endpoints.DeviceAuthorization
+	cred.Resource = req.Resource
 	res := &Result{Credential: cred, Registration: reg, Changes: Compare(req.requested(), reg.Metadata)}
 	res.Credential.LastRequest = lastRequestOf(req.requested(), res.Changes)
 	cred = res.Credential
