@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dcrctl/dcrctl/client/probe"
+	"github.com/dcrctl/dcrctl/testserver"
 	"github.com/dcrctl/dcrctl/testserver/servertest"
 )
 
@@ -82,5 +83,21 @@ func TestProbeProtectedResource(t *testing.T) {
 					c.Result, c.Detail, c.Skipped, rep.Issuer, d.Result, tc.want, tc.issuer, wantDiscovery)
 			}
 		})
+	}
+}
+
+// TestProbeServeAsResource probes dcrctl serve --resource-path /mcp given the resource's URL:
+// the real server's RFC 9728 metadata leads to it.
+func TestProbeServeAsResource(t *testing.T) {
+	srv := servertest.Start(t, func(c *testserver.Config) { c.ResourcePath = "/mcp" })
+	rep, err := probe.Run(context.Background(), probe.Options{URL: srv.Issuer() + "/mcp", InitialToken: tokenSource(srv, []string{"dcr"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := rep.Check("protected_resource")
+	iss, _ := rep.Check("iss_parameter")
+	if c.Result != probe.Yes || rep.Issuer != srv.Issuer() || len(rep.Registered) != 2 || len(rep.Undeleted) != 0 || iss.Result != probe.Yes {
+		t.Errorf("protected_resource %s (%s), issuer %q, iss_parameter %s, registered %v, undeleted %v", c.Result, c.Detail, rep.Issuer,
+			iss.Result, rep.Registered, rep.Undeleted)
 	}
 }
