@@ -34,6 +34,7 @@ var outputFormats = map[string][]string{
 	"dcrctl serve":        {"table", "json"},
 	"dcrctl serve export": {"table"},
 	"dcrctl show":         {"table", "json", "yaml", "env"},
+	"dcrctl status":       {"table", "json", "yaml"},
 	"dcrctl token":        {"table", "json", "yaml", "env"},
 	"dcrctl update":       {"table", "json", "yaml", "env"},
 	"dcrctl version":      {"table", "json", "yaml", "env"},
