@@ -30,8 +30,16 @@ func (o *initialTokenOptions) addFlags(f *pflag.FlagSet) {
 	_ = f.MarkHidden("token")
 }
 
-// get returns the initial access token, or "" for open registration.
-func (o initialTokenOptions) get(ctx context.Context, g *GlobalOptions, issuer string, meta *client.ServerMetadata) (string, error) {
+// tokenSource is where the initial access token comes from: the one decision that register
+// acts on and register --dry-run describes.
+type tokenSource struct {
+	kind string // "" (none: open registration), "env", "argv", "given" or "grant"
+	what string // in words
+}
+
+// source decides where the initial access token comes from, reading no secret and sending
+// nothing; it fills in from the profile what the flags left out.
+func (o *initialTokenOptions) source(g *GlobalOptions) (tokenSource, error) {
 	p := g.settings.Profile
 	modes := o.modes()
 	for _, on := range []bool{o.TokenFile != "", o.Token != "", o.TokenEnv != ""} {
@@ -40,29 +48,53 @@ func (o initialTokenOptions) get(ctx context.Context, g *GlobalOptions, issuer s
 		}
 	}
 	if modes > 1 {
-		return "", usageErrorf("choose one way to get the initial token: --client-credentials, --login, --device, --token-file (or DCRCTL_TOKEN)")
+		return tokenSource{}, usageErrorf("choose one way to get the initial token: --client-credentials, --login, --device, --token-file (or DCRCTL_TOKEN)")
 	}
 	if modes == 0 {
 		if env := strings.TrimSpace(g.IO.getenv("DCRCTL_TOKEN")); env != "" {
-			return env, nil
+			return tokenSource{"env", "the environment variable DCRCTL_TOKEN"}, nil
 		}
 		switch p.Flow {
 		case "token":
-			return "", usageErrorf("profile %q uses flow token, but DCRCTL_TOKEN is empty: set it, or give --token-file FILE", g.Profile)
+			return tokenSource{}, usageErrorf("profile %q uses flow token, but DCRCTL_TOKEN is empty: set it, or give --token-file FILE", g.Profile)
 		case "":
-			return "", nil // open registration
+			return tokenSource{"", "none (open registration)"}, nil
 		}
 	}
-	if o.Token != "" {
-		warnSecretOnArgv(g.IO, "--token", "use --token-file FILE (or -) or DCRCTL_TOKEN")
-		return o.Token, nil
-	}
-	if o.TokenFile != "" || o.TokenEnv != "" {
-		return o.givenToken(g.IO)
+	switch {
+	case o.Token != "":
+		return tokenSource{"argv", "--token"}, nil
+	case o.TokenFile != "":
+		return tokenSource{"given", "the file " + o.TokenFile}, nil
+	case o.TokenEnv != "":
+		return tokenSource{"given", "the environment variable " + o.TokenEnv}, nil
 	}
 	o.fromProfile(g.IO, p)
 	if o.ClientID == "" {
-		return "", usageErrorf("no client id for the initial token: give --client-id ID (the server's bootstrap client, e.g. \"bootstrap\" for dcrctl serve)")
+		return tokenSource{}, usageErrorf("no client id for the initial token: give --client-id ID (the server's bootstrap client, e.g. \"bootstrap\" for dcrctl serve)")
+	}
+	switch {
+	case o.ClientCredentials:
+		return tokenSource{"grant", "the client credentials grant of " + o.ClientID}, nil
+	case o.Login:
+		return tokenSource{"grant", "a browser login with client " + o.ClientID}, nil
+	}
+	return tokenSource{"grant", "the device grant with client " + o.ClientID}, nil
+}
+
+// get returns the initial access token, or "" for open registration.
+func (o initialTokenOptions) get(ctx context.Context, g *GlobalOptions, issuer string, meta *client.ServerMetadata) (string, error) {
+	src, err := o.source(g)
+	switch {
+	case err != nil || src.kind == "":
+		return "", err
+	case src.kind == "env":
+		return strings.TrimSpace(g.IO.getenv("DCRCTL_TOKEN")), nil
+	case src.kind == "argv":
+		warnSecretOnArgv(g.IO, "--token", "use --token-file FILE (or -) or DCRCTL_TOKEN")
+		return o.Token, nil
+	case src.kind == "given":
+		return o.givenToken(g.IO)
 	}
 	o.Scopes = scopeList(o.Scopes)
 	tok, err := o.token(ctx, g, issuer, meta)

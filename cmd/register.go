@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/dcrctl/dcrctl/keystore"
 )
@@ -16,6 +17,7 @@ type registerOptions struct {
 	Edits       metadataEdits
 	Name        string
 	ShowSecrets bool
+	DryRun      bool
 
 	// Store, when set, replaces the keystore chosen by --keystore (tests).
 	Store keystore.Store
@@ -68,10 +70,17 @@ recovery file (mode 0600) whose path the error names.`,
 			if err := opts.Token.check(); err != nil {
 				return err // before any request
 			}
+			if opts.DryRun {
+				return registerDryRun(ctx, opts)
+			}
 			return registerRun(ctx, opts)
 		},
 	}
-	f := c.Flags()
+	opts.addFlags(c.Flags())
+	return c
+}
+
+func (opts *registerOptions) addFlags(f *pflag.FlagSet) {
 	opts.Token.addFlags(f)
 	f.StringVar(&opts.Template, "template", "", "register an instance of this template (software_id)")
 	f.StringVarP(&opts.Edits.File, "file", "f", "", `client metadata as a JSON object from FILE ("-" = stdin)`)
@@ -79,5 +88,5 @@ recovery file (mode 0600) whose path the error names.`,
 	f.StringArrayVar(&opts.Edits.Unset, "unset", nil, "remove a metadata member")
 	f.StringVar(&opts.Name, "name", "", "local name of the stored credential (default: derived from the template or client name)")
 	f.BoolVar(&opts.ShowSecrets, "show-secrets", false, "print the client secret and the registration access token")
-	return c
+	f.BoolVar(&opts.DryRun, "dry-run", false, "print the registration request (method, URL, headers, JSON body; secrets redacted) and send nothing: no initial token is fetched, nothing stored")
 }
