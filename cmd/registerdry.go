@@ -39,7 +39,7 @@ func (t *captureTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // registerDryRun builds the registration request exactly as register would (the same
 // registrar and client code), records it in the transport and prints it. No initial access
 // token is fetched or spent and nothing is stored; only discovery, a read, is sent (none with
-// --registration-endpoint).
+// --registration-endpoint and no issuer).
 func registerDryRun(ctx context.Context, opts *registerOptions) error {
 	g := opts.G
 	if g.Output == "env" {
