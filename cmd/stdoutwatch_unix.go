@@ -10,7 +10,8 @@ import (
 )
 
 // readerGone waits up to d for the pipe f writes to to lose its reader: poll(2) reports
-// POLLERR (Linux) or POLLHUP (BSDs, macOS) on the write end of a pipe nobody reads.
+// POLLERR on the write end of a pipe nobody reads (Linux; tested there), and some other
+// systems report POLLHUP, which counts too.
 func readerGone(f *os.File, d time.Duration) bool {
 	rc, err := f.SyscallConn()
 	if err != nil {
