@@ -45,6 +45,9 @@ func registerDryRun(ctx context.Context, opts *registerOptions) error {
 	if g.Output == "env" {
 		return usageErrorf("-o env: register --dry-run prints table, json or yaml")
 	}
+	if err := g.fromResource(ctx); err != nil { // --resource: a read, as in register
+		return err
+	}
 	issuer, md, err := opts.request()
 	if err != nil {
 		return err
@@ -69,7 +72,7 @@ func registerDryRun(ctx context.Context, opts *registerOptions) error {
 	sdk := *g.sdk()
 	sdk.HTTPClient = &http.Client{Transport: capture}
 	_, err = registrar.New(&sdk, nil, registrar.Options{}).Register(ctx, registrar.RegisterRequest{Issuer: issuer,
-		Endpoint: meta.RegistrationEndpoint, InitialAccessToken: placeholder, Template: opts.Template, Metadata: md})
+		Endpoint: meta.RegistrationEndpoint, InitialAccessToken: placeholder, Template: opts.Template, Metadata: md, Resource: g.Resource})
 	if !errors.Is(err, errDryRun) || capture.req == nil {
 		return err // the request could not be built (bad metadata, bad endpoint)
 	}
