@@ -80,7 +80,7 @@ var exitRules = []struct {
 		return errors.Is(err, client.ErrIncompleteResponse) || errors.Is(err, client.ErrIssuerMismatch)
 	}},
 	{ExitAuth, func(err error) bool {
-		return errors.Is(err, flows.ErrStateMismatch) || errors.Is(err, flows.ErrIssuerMismatch)
+		return errors.Is(err, flows.ErrStateMismatch) || errors.Is(err, flows.ErrIssuerMismatch) || errors.Is(err, flows.ErrIssuerMissing)
 	}},
 	{ExitKeystore, isKeystoreError},
 }

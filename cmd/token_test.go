@@ -428,6 +428,7 @@ func TestClassifyFlowsError(t *testing.T) {
 		{&flows.Error{StatusCode: 502}, ExitServer},
 		{fmt.Errorf("wrapped: %w", flows.ErrStateMismatch), ExitAuth},
 		{flows.ErrIssuerMismatch, ExitAuth},
+		{flows.ErrIssuerMissing, ExitAuth},
 		{&flows.TimeoutError{Op: "login"}, ExitTimeout},
 		{fmt.Errorf("flows: login: %w", context.Canceled), ExitCanceled},
 		{flows.ErrNoBrowser, ExitError},
