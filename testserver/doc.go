@@ -88,8 +88,12 @@
 // Server is an http.Handler; Serve runs it on a listener with the timeouts, the connection
 // cap (Config.MaxConns, DefaultMaxConns) and the graceful shutdown that `dcrctl serve` uses.
 // Routes are Go 1.22 http.ServeMux patterns below the issuer's path. Everything the server
-// stores goes through the storage interface (storage.go); the SQLite implementation and all
-// SQL are in store.go. JOSE (ID tokens, JWKS, software statements) is go-jose (jose.go).
+// stores goes through the storage interface (storage.go); the SQLite implementation and its
+// SQL are in store.go, the PostgreSQL one (Config.DBPath a postgres:// URL, IsPostgres) in
+// store_postgres.go: replicas on one PostgreSQL database behave as one server (row locks and
+// conditional updates for single-use tokens, rotation and redemption; migrations, the signing
+// key and the sweeper under advisory locks; no in-process caches; a lost database is 503 with
+// Retry-After until pgx reconnects). JOSE (ID tokens, JWKS, software statements) is go-jose (jose.go).
 // Package servertest starts a Server under httptest for tests.
 //
 // # Debugger page

@@ -235,6 +235,14 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) (*clientInfo, 
 		if err := consumeToken(tx, th, trow); err != nil {
 			return err
 		}
+		if th != nil && trow.Uses < 0 {
+			// The token row may come from the cache: the insert checks it is still live.
+			ok, err := tx.putClientFor(row, th)
+			if err == nil && !ok {
+				return invalidToken("the initial access token is unknown or revoked: get a new one with scope dcr")
+			}
+			return err
+		}
 		return tx.putClient(row)
 	})
 	if err != nil {

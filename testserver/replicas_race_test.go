@@ -396,3 +396,27 @@ func TestReplicasDatabaseRestart(t *testing.T) {
 		checkAcked(t, e, acks())
 	})
 }
+
+// TestReplicasKeyRotation: a signing key rotated on one replica is published by the other
+// within a sweeper tick.
+func TestReplicasKeyRotation(t *testing.T) {
+	old := sweepEvery
+	sweepEvery = 20 * time.Millisecond
+	t.Cleanup(func() { sweepEvery = old })
+	onPostgres(t, 2, func(t *testing.T) {
+		e := start(t, nil)
+		kid, err := e.srv.RotateSigningKey(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []any
+		published := func() bool {
+			a := e.send(1, http.MethodGet, pathJWKS, "", nil, nil)
+			keys, _ = a.body["keys"].([]any)
+			return len(keys) == 1 && keys[0].(map[string]any)["kid"] == kid
+		}
+		if !waitFor(10*time.Second, published) {
+			t.Errorf("replica 1 publishes %v, want only key %s", keys, kid)
+		}
+	})
+}

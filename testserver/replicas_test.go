@@ -88,8 +88,9 @@ func (b *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	for range len(b.slots) {
-		if b.serve(int((b.next.Add(1)-1)%uint64(len(b.slots))), w, r) {
+	first := int((b.next.Add(1) - 1) % uint64(len(b.slots)))
+	for k := range len(b.slots) {
+		if b.serve((first+k)%len(b.slots), w, r) {
 			return
 		}
 	}

@@ -174,10 +174,12 @@ func newServer(cfg Config) (*Server, error) {
 	if s.store, err = openStorage(ctx, cfg.DBPath); err != nil {
 		return nil, fmt.Errorf("open database %q: %w", RedactDB(cfg.DBPath), err)
 	}
-	if IsPostgres(cfg.DBPath) {
-		// Other replicas change the rows these would keep: no cache (README "PostgreSQL:
-		// several replicas" has the measurement).
-		s.cache, s.tokCache = newCache[*client](0), newCache[*tokenRow](0)
+	if IsPostgres(cfg.DBPath) && pgNoCache {
+		// Other replicas change the clients this would keep: no cache (README "PostgreSQL:
+		// several replicas" has the measurement). The cache of reusable initial access
+		// tokens stays: their rows change only by revocation, which the registration's
+		// insert checks (putClientFor).
+		s.cache = newCache[*client](0)
 	}
 	if err := s.init(ctx); err != nil {
 		s.store.close()
@@ -231,6 +233,9 @@ func (s *Server) init(ctx context.Context) error {
 	s.mux = s.debug.wrap(s.routes())
 	return nil
 }
+
+// pgNoCache turns the caches off on PostgreSQL; only BenchmarkLoadStores turns them on.
+var pgNoCache = true
 
 var (
 	processKeyOnce sync.Once
@@ -305,9 +310,12 @@ func (s *Server) Close() error {
 	return err
 }
 
+// sweepEvery is the sweeper's tick (a variable for tests).
+var sweepEvery = 5 * time.Second
+
 func (s *Server) sweeper() {
 	defer s.wg.Done()
-	t := time.NewTicker(5 * time.Second)
+	t := time.NewTicker(sweepEvery)
 	defer t.Stop()
 	cursor := []byte{}
 	for {
@@ -321,6 +329,9 @@ func (s *Server) sweeper() {
 				s.log.Warn("sweeping expired tokens failed", "error", err.Error())
 			} else {
 				cursor = next
+			}
+			if err := s.syncKey(ctx); err != nil {
+				s.log.Warn("reading the signing key another replica stored failed", "error", err.Error())
 			}
 			cancel()
 		}

@@ -41,6 +41,12 @@ type storage interface {
 type txn interface {
 	client(id string) (*clientRow, error)
 	putClient(c *clientRow) error
+	// putClientFor is putClient for a registration with the reusable initial access token
+	// token, whose row the handler may have from its cache: false (nothing stored) if the
+	// token has been revoked meanwhile. On PostgreSQL the check is part of the insert, so
+	// that a replica cannot register with a token another replica revoked; the SQLite store
+	// is the only writer and invalidates its cache itself, and only inserts.
+	putClientFor(c *clientRow, token []byte) (bool, error)
 	updateClient(c *clientRow) error
 	deleteClient(id string) error
 	// clearRAT revokes a client's registration access token if it is still hash.

@@ -386,6 +386,10 @@ func (t *sqlTxn) putClient(c *clientRow) error {
 	return err
 }
 
+func (t *sqlTxn) putClientFor(c *clientRow, _ []byte) (bool, error) {
+	return true, t.putClient(c)
+}
+
 func (t *sqlTxn) updateClient(c *clientRow) error {
 	_, err := t.exec(`UPDATE clients SET secret_hash=?, secret_expires_at=?, rat_hash=?, template=?, metadata=? WHERE id=?`,
 		c.SecretHash, c.SecretExpiresAt, c.RATHash, c.Template, c.Metadata, c.ID)

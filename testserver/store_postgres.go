@@ -156,7 +156,12 @@ func DBHasPassword(db string) bool {
 // pgStore is the PostgreSQL storage.
 type pgStore struct {
 	pool *pgxpool.Pool
+	pipe *pgPipe // nil: no pipelining (pgPipeline off)
 }
+
+// pgPipeline turns the group commit and pipelined reads on (store_postgres_pipe.go); off
+// only to measure what they win (BenchmarkLoadStores).
+var pgPipeline = true
 
 var _ storage = (*pgStore)(nil)
 
@@ -181,6 +186,9 @@ func openPGStore(ctx context.Context, dsn string) (*pgStore, error) {
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
+	}
+	if pgPipeline {
+		s.pipe = newPGPipe(pool)
 	}
 	return s, nil
 }
@@ -222,6 +230,9 @@ func (s *pgStore) migrate(ctx context.Context) error {
 }
 
 func (s *pgStore) close() error {
+	if s.pipe != nil {
+		s.pipe.close()
+	}
 	s.pool.Close()
 	return nil
 }
@@ -277,33 +288,43 @@ func retryable(err error) bool {
 	return pgconn.SafeToRetry(err)
 }
 
-func (s *pgStore) client(ctx context.Context, id string) (*clientRow, error) {
-	ctx, cancel := op(ctx)
-	defer cancel()
-	return pgClient(s.pool.QueryRow(ctx, `SELECT `+clientCols+` FROM clients WHERE id = $1`, id))
-}
-
-func (s *pgStore) token(ctx context.Context, hash []byte) (*tokenRow, error) {
-	ctx, cancel := op(ctx)
-	defer cancel()
-	return pgToken(s.pool.QueryRow(ctx, `SELECT `+tokenCols+` FROM tokens WHERE hash = $1`, hash))
-}
-
-func (s *pgStore) session(ctx context.Context, hash []byte) (*sessionRow, error) {
-	ctx, cancel := op(ctx)
-	defer cancel()
-	si := &sessionRow{}
-	err := s.pool.QueryRow(ctx, `SELECT username, auth_time, expires_at FROM sessions WHERE hash = $1`, hash).Scan(&si.Username, &si.AuthTime, &si.ExpiresAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
+// row reads one row outside a transaction: pipelined beside other callers' reads, or from
+// the pool.
+func (s *pgStore) row(ctx context.Context, scan func(pgx.Row) error, sql string, args ...any) error {
+	if s.pipe != nil {
+		return pgFault(s.pipe.query(scan, sql, args...))
 	}
-	return si, pgFault(err)
-}
-
-func (s *pgStore) deviceByUserCode(ctx context.Context, userCodeHash []byte) (*deviceRow, error) {
 	ctx, cancel := op(ctx)
 	defer cancel()
-	return pgDevice(s.pool.QueryRow(ctx, `SELECT `+pgDeviceCols+` FROM devices WHERE user_code = $1`, userCodeHash))
+	return scan(s.pool.QueryRow(ctx, sql, args...))
+}
+
+func (s *pgStore) client(ctx context.Context, id string) (c *clientRow, err error) {
+	err = s.row(ctx, func(r pgx.Row) error { c, err = pgClient(r); return err }, `SELECT `+clientCols+` FROM clients WHERE id = $1`, id)
+	return c, err
+}
+
+func (s *pgStore) token(ctx context.Context, hash []byte) (t *tokenRow, err error) {
+	err = s.row(ctx, func(r pgx.Row) error { t, err = pgToken(r); return err }, `SELECT `+tokenCols+` FROM tokens WHERE hash = $1`, hash)
+	return t, err
+}
+
+func (s *pgStore) session(ctx context.Context, hash []byte) (si *sessionRow, err error) {
+	err = s.row(ctx, func(r pgx.Row) error {
+		si = &sessionRow{}
+		err := r.Scan(&si.Username, &si.AuthTime, &si.ExpiresAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			si = nil
+			return nil
+		}
+		return pgFault(err)
+	}, `SELECT username, auth_time, expires_at FROM sessions WHERE hash = $1`, hash)
+	return si, err
+}
+
+func (s *pgStore) deviceByUserCode(ctx context.Context, userCodeHash []byte) (d *deviceRow, err error) {
+	err = s.row(ctx, func(r pgx.Row) error { d, err = pgDevice(r); return err }, `SELECT `+pgDeviceCols+` FROM devices WHERE user_code = $1`, userCodeHash)
+	return d, err
 }
 
 // pgDeviceCols is deviceCols with "interval" quoted (a keyword in PostgreSQL).
@@ -374,10 +395,26 @@ func isDriverError(err error) bool {
 		strings.Contains(err.Error(), "closed pool")
 }
 
-// batch runs fn in its own transaction: PostgreSQL commits concurrent transactions together
-// by itself (multi needs no savepoint: the transaction is fn's alone).
-func (s *pgStore) batch(_ bool, fn func(txn) error) error {
-	return s.update(context.Background(), fn)
+// batch runs a multi-statement fn in its own transaction (PostgreSQL commits concurrent
+// transactions together by itself), and a single-statement fn as that statement alone, in
+// autocommit: one round trip instead of BEGIN, the statement and COMMIT.
+func (s *pgStore) batch(multi bool, fn func(txn) error) error {
+	if multi {
+		return s.update(context.Background(), fn)
+	}
+	ctx, cancel := op(context.Background())
+	defer cancel()
+	if s.pipe != nil {
+		return pgFault2(fn(&pgTxn{ctx: ctx, tx: pipeQuerier{s.pipe}}))
+	}
+	var err error
+	for range pgRetries {
+		err = fn(&pgTxn{ctx: ctx, tx: s.pool})
+		if !retryable(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	return pgFault2(err)
 }
 
 func (s *pgStore) dump(ctx context.Context) (*snapshot, error) {
@@ -479,10 +516,16 @@ func (s *pgStore) sweep(ctx context.Context, now time.Time, cursor []byte) ([]by
 	return next, nil
 }
 
-// pgTxn is a txn on PostgreSQL.
+// pgTxn is a txn on PostgreSQL: a transaction, or for a single statement the pool.
 type pgTxn struct {
 	ctx context.Context
-	tx  pgx.Tx
+	tx  querier
+}
+
+// querier is what pgTxn needs of a pgx.Tx or a *pgxpool.Pool.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 var _ txn = (*pgTxn)(nil)
@@ -503,6 +546,12 @@ func (t *pgTxn) putClient(c *clientRow) error {
 	_, err := t.exec(`INSERT INTO clients (`+clientCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
 		c.ID, c.SecretHash, c.SecretExpiresAt, c.IssuedAt, c.RATHash, c.Template, c.Metadata, c.Owner)
 	return err
+}
+
+func (t *pgTxn) putClientFor(c *clientRow, token []byte) (bool, error) {
+	n, err := t.exec(`INSERT INTO clients (`+clientCols+`) SELECT $1,$2,$3,$4,$5,$6,$7,$8 WHERE EXISTS (SELECT 1 FROM tokens WHERE hash = $9 AND NOT revoked)`,
+		c.ID, c.SecretHash, c.SecretExpiresAt, c.IssuedAt, c.RATHash, c.Template, c.Metadata, c.Owner, token)
+	return n > 0, err
 }
 
 func (t *pgTxn) updateClient(c *clientRow) error {

@@ -3,12 +3,17 @@ package testserver
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/dcrctl/dcrctl/testserver/internal/pgtest"
 )
@@ -166,5 +171,81 @@ func TestPostgresSweepOneReplica(t *testing.T) {
 	freshRow, _ := e.srv.store.token(t.Context(), tokenKey(fresh))
 	if got := [3]any{count(), oldRow == nil, freshRow != nil}; got != [3]any{1, true, true} {
 		t.Errorf("[rows, old gone, fresh kept] = %v", got)
+	}
+}
+
+// TestPostgresFault: what pgx returns when the database is unreachable, shutting down or
+// overloaded is a storage fault (503); what PostgreSQL says about a statement is not.
+func TestPostgresFault(t *testing.T) {
+	for _, tc := range []struct {
+		err   error
+		fault bool
+	}{
+		{&pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}, true},
+		{&pgconn.PgError{Code: "57P03", Message: "the database system is starting up"}, true},
+		{&pgconn.PgError{Code: "08006"}, true},
+		{&pgconn.PgError{Code: "53300", Message: "too many connections"}, true},
+		{&pgconn.PgError{Code: "25006"}, true},
+		{&pgconn.PgError{Code: "40001"}, true},
+		{&pgconn.PgError{Code: "23505", Message: "duplicate key"}, false},
+		{&pgconn.PgError{Code: "42P01", Message: "relation does not exist"}, false},
+		{fmt.Errorf("read: %w", io.ErrUnexpectedEOF), true},
+		{&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, true},
+		{context.DeadlineExceeded, true},
+		{pgx.ErrNoRows, false},
+		{nil, false},
+	} {
+		if got := errors.Is(pgFault(tc.err), errUnavailable); got != tc.fault {
+			t.Errorf("pgFault(%v) is a fault: %v, want %v", tc.err, got, tc.fault)
+		}
+		// What a transaction returns: the same for the driver's errors; a handler's stay.
+		if got := errors.Is(pgFault2(tc.err), errUnavailable); got != tc.fault {
+			t.Errorf("pgFault2(%v) is a fault: %v, want %v", tc.err, got, tc.fault)
+		}
+	}
+	if err := pgFault2(invalidToken("x")); errors.Is(err, errUnavailable) {
+		t.Errorf("a protocol error became a fault: %v", err)
+	}
+}
+
+// TestPostgresPipelineRefusedStatement: of 64 concurrent single-statement writes grouped into
+// batches, the one PostgreSQL refuses (a duplicate key) fails alone; every other is stored.
+func TestPostgresPipelineRefusedStatement(t *testing.T) {
+	cfg := pgConfig(t)
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st := s.store.(*pgStore)
+	if st.pipe == nil {
+		t.Fatal("no pipeline")
+	}
+	row := &tokenRow{Kind: kindAccess, ClientID: "c", Scope: "s", Origin: originClient, ExpiresAt: 1 << 40, Uses: -1}
+	dup := hashOf("dup")
+	if err := s.store.batch(false, func(tx txn) error { return tx.putToken(dup, row) }); err != nil {
+		t.Fatal(err)
+	}
+	errs := make([]error, 64)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() {
+			h := hashOf(fmt.Sprint("t", i))
+			if i == 17 {
+				h = dup
+			}
+			errs[i] = s.store.batch(false, func(tx txn) error { return tx.putToken(h, row) })
+		})
+	}
+	wg.Wait()
+	var pe *pgconn.PgError
+	for i, err := range errs {
+		if (i == 17) != (err != nil) || (i == 17 && (!errors.As(err, &pe) || pe.Code != "23505")) {
+			t.Errorf("write %d: %v", i, err)
+		}
+	}
+	var n int
+	if err := st.pool.QueryRow(t.Context(), `SELECT count(*) FROM tokens`).Scan(&n); err != nil || n != 64 {
+		t.Errorf("%d tokens stored (%v), want 64", n, err)
 	}
 }
