@@ -104,6 +104,8 @@ type Config struct {
 	Registration Mode `yaml:"registration"`
 	// DBPath is the SQLite database file; "" keeps everything in memory (lost on Close).
 	// New creates its directory (mode 0700) if needed; see DefaultDBPath for the usual place.
+	// A postgres:// or postgresql:// URL (IsPostgres) is a PostgreSQL database instead, which
+	// several replicas may share (README "PostgreSQL: several replicas"); RedactDB prints it.
 	DBPath string `yaml:"db"`
 	// InitialTokenUses limits the registrations per initial access token; 0 = single use.
 	InitialTokenUses Uses `yaml:"initial_token_uses"`
