@@ -19,7 +19,7 @@ import (
 // see [Error.Is].
 type Error struct {
 	// Op is the operation that failed: "discover", "register", "read", "update" or
-	// "delete" (package client); "client credentials", "login", "code exchange",
+	// "delete" (package client); "resource" ([Client.CallResource]); "client credentials", "login", "code exchange",
 	// "device authorization" or "device token" (package flows). It selects the advice in
 	// Error().
 	Op string
@@ -152,6 +152,14 @@ func (e *Error) flowHint() (string, bool) {
 
 // hint names the likely cause and fix for e.
 func (e *Error) hint() string {
+	if e.Op == "resource" {
+		return e.resourceHint()
+	}
+	return e.endpointHint()
+}
+
+// endpointHint is hint for the authorization server's endpoints.
+func (e *Error) endpointHint() string {
 	if e.StatusCode == http.StatusPreconditionFailed {
 		return "the registration changed on the server since it was read (If-Match did not match its ETag), and nothing was changed: read it again, re-apply the change and retry"
 	}
@@ -218,6 +226,21 @@ func (e *Error) hint() string {
 		return "the server is rate limiting: wait and try again"
 	case e.StatusCode >= 500:
 		return "the server failed: try again later, or ask its operator"
+	}
+	return ""
+}
+
+// resourceHint is the advice for a protected resource's refusal (RFC 6750 §3.1, RFC 8707).
+func (e *Error) resourceHint() string {
+	switch {
+	case e.Code == "invalid_token" || e.Code == "" && e.StatusCode == http.StatusUnauthorized:
+		return "the resource does not accept this access token: it is expired or revoked, or it was issued for another resource (its audience); get a new one requested for this resource (RFC 8707 resource parameter)"
+	case e.Code == "insufficient_scope" || e.StatusCode == http.StatusForbidden:
+		return "the access token lacks a scope the resource needs: request the scope the resource names"
+	case e.StatusCode == http.StatusNotFound:
+		return "there is nothing at this URL: check the resource URL"
+	case e.StatusCode >= 500:
+		return "the resource failed: try again later, or ask its operator"
 	}
 	return ""
 }

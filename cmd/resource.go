@@ -66,22 +66,13 @@ func (g *GlobalOptions) checkCredentialNames(cred keystore.Credential) error {
 	return nil
 }
 
-// checkAtResource sends one request with the token to the resource (--check): it must not
-// answer 401 or 403.
+// checkAtResource sends one request with the token to the resource (--check): it must
+// answer 2xx; a refusal is the resource's protocol error (exit 4 for 401 and 403).
 func (g *GlobalOptions) checkAtResource(ctx context.Context, resource, accessToken string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, resource, nil)
+	a, err := g.sdk().CallResource(ctx, resource, accessToken)
 	if err != nil {
-		return fmt.Errorf("--check: %w", err)
+		return fmt.Errorf("--check: the resource %s did not accept the token: %w", resource, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+accessToken)
-	res, err := g.httpClient().Do(req)
-	if err != nil {
-		return fmt.Errorf("--check: the resource %s did not answer: %w", resource, err)
-	}
-	res.Body.Close()
-	if res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden {
-		return fmt.Errorf("--check: the resource %s refused the token (%s; %s)", resource, res.Status, res.Header.Get("WWW-Authenticate"))
-	}
-	fmt.Fprintf(g.IO.ErrOut, "the resource %s accepted the token (%s)\n", resource, res.Status)
+	fmt.Fprintf(g.IO.ErrOut, "the resource %s accepted the token (%d %s)\n", resource, a.Status, http.StatusText(a.Status))
 	return nil
 }
