@@ -13,26 +13,31 @@ import (
 func init() { subcommands = append(subcommands, newStatusCmd) }
 
 func newStatusCmd(g *GlobalOptions) *cobra.Command {
-	return &cobra.Command{
+	var offline bool
+	c := &cobra.Command{
 		Use:   "status",
 		Short: "Which keystore, where its files are, whether it answers, and what it holds",
 		Long: `Show the keystore dcrctl uses (and what chose it), where its index and secrets are, whether
 its secret store answers (the OS keyring is asked for an entry that does not exist: no secret
-is read, no unlock prompt), how many credentials are stored, per issuer, and recovery files
-waiting for dcrctl import. Every keystore the index names is checked. The exit code is 5 when
-the chosen keystore does not answer.`,
+is read, no unlock prompt), how many credentials are stored, per issuer, whether each issuer
+answers (its discovery document, fetched without a credential; --offline skips it), and
+recovery files waiting for dcrctl import. Every keystore the index names is checked. The exit
+code is 5 when the chosen keystore does not answer; an issuer that does not answer is only
+reported.`,
 		Example: `  dcrctl status
-  dcrctl status -o json | jq '.keystores[] | select(.reachable | not)'`,
+  dcrctl status --offline -o json | jq '.keystores[] | select(.reachable | not)'`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			ctx, cancel := g.Context(c)
 			defer cancel()
-			return statusRun(ctx, g)
+			return statusRun(ctx, g, offline)
 		},
 	}
+	c.Flags().BoolVar(&offline, "offline", false, "do not ask the issuers whether they answer (no request at all)")
+	return c
 }
 
-func statusRun(ctx context.Context, g *GlobalOptions) error {
+func statusRun(ctx context.Context, g *GlobalOptions, offline bool) error {
 	v := statusView{Keystore: g.Keystore, Chosen: "the default", Issuers: []issuerStatus{}}
 	if g.settings.KeystoreExplicit {
 		v.Chosen = "--keystore, DCRCTL_KEYSTORE or the profile"
@@ -60,6 +65,9 @@ func statusRun(ctx context.Context, g *GlobalOptions) error {
 	}
 	if err := v.describeStores(ctx, g, kind, kinds); err != nil {
 		return err
+	}
+	if !offline {
+		v.reachIssuers(ctx, g)
 	}
 	v.Recovery = recoveryFiles(g.recoveryDir())
 	if err := writeData(g.IO.Out, g.Output, v, func(w io.Writer) error { return v.table(w) }); err != nil {

@@ -33,6 +33,8 @@ type storeStatus struct {
 type issuerStatus struct {
 	Issuer      string `json:"issuer"`
 	Credentials int    `json:"credentials"`
+	Reachable   *bool  `json:"reachable,omitempty"` // nil: not asked (--offline, or no issuer)
+	Problem     string `json:"problem,omitempty"`
 }
 
 type recoveryStatus struct {
@@ -54,7 +56,14 @@ func (v statusView) table(w io.Writer) error {
 	}
 	tw.row("credentials", fmt.Sprint(v.Credentials))
 	for _, i := range v.Issuers {
-		tw.row("  "+orDash(i.Issuer), fmt.Sprint(i.Credentials))
+		state := ""
+		switch {
+		case i.Reachable != nil && *i.Reachable:
+			state = "; answers"
+		case i.Reachable != nil:
+			state = "; does not answer: " + i.Problem
+		}
+		tw.row("  "+orDash(i.Issuer), fmt.Sprintf("%d%s", i.Credentials, state))
 	}
 	if v.Recovery != nil {
 		tw.row("recovery files", fmt.Sprintf("%d in %s: dcrctl import FILE --remove-file", len(v.Recovery.Files), v.Recovery.Dir))

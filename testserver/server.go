@@ -94,10 +94,10 @@ func newServer(cfg Config) (*Server, error) {
 	iss, err := url.Parse(cfg.Issuer)
 	switch {
 	case cfg.Issuer == "":
-		return nil, errors.New("Config.Issuer is empty: set it to the URL the server is reachable at, e.g. http://127.0.0.1:8414")
+		return nil, errors.New("the issuer (issuer: in a config file, Config.Issuer in Go) is empty: set it to the URL the server is reachable at, e.g. http://127.0.0.1:8414")
 	case err != nil || (iss.Scheme != "http" && iss.Scheme != "https") || iss.Host == "" || iss.RawQuery != "" || iss.Fragment != "" || iss.User != nil:
 		// RFC 8414 §2: the issuer is an https URL with no query or fragment (http allowed here for local testing).
-		return nil, fmt.Errorf("Config.Issuer %q must be an http(s) URL with a host and no query, fragment or user info", cfg.Issuer)
+		return nil, fmt.Errorf("the issuer %q (issuer: in a config file, Config.Issuer in Go) must be an http(s) URL with a host and no query, fragment or user info", cfg.Issuer)
 	}
 	s := &Server{
 		cfg:      cfg,
@@ -154,7 +154,7 @@ func newServer(cfg Config) (*Server, error) {
 		s.uses = int64(s.beh.InitialTokenUses)
 	}
 	if cfg.MaxConns < 0 {
-		return nil, fmt.Errorf("Config.MaxConns is %d: use a positive number, or 0 for the default %d", cfg.MaxConns, DefaultMaxConns)
+		return nil, fmt.Errorf("max_conns (Config.MaxConns) is %d: use a positive number, or 0 for the default %d", cfg.MaxConns, DefaultMaxConns)
 	}
 	if s.stmtKeys, err = statementKeys(cfg.SoftwareStatementIssuers); err != nil {
 		return nil, err
