@@ -50,6 +50,7 @@ profiles do not filter).`,
 type listItem struct {
 	Name                  string   `json:"name"`
 	Issuer                string   `json:"issuer,omitempty"`
+	Resource              string   `json:"resource,omitempty"` // registered with --resource
 	ClientID              string   `json:"client_id,omitempty"`
 	RegistrationClientURI string   `json:"registration_client_uri,omitempty"`
 	Template              string   `json:"template,omitempty"`
@@ -82,7 +83,7 @@ func listRun(ctx context.Context, opts *listOptions) error {
 		if opts.Issuer != "" && !sameIssuer(c.Issuer, opts.Issuer) {
 			continue
 		}
-		it := listItem{Name: c.Name, Issuer: c.Issuer, ClientID: c.ClientID, RegistrationClientURI: c.RegistrationClientURI,
+		it := listItem{Name: c.Name, Issuer: c.Issuer, Resource: c.Resource, ClientID: c.ClientID, RegistrationClientURI: c.RegistrationClientURI,
 			Template: c.Template, Keystore: c.Keystore, GrantTypes: c.GrantTypes, RedirectURIs: c.RedirectURIs}
 		if !c.IssuedAt.IsZero() {
 			it.IssuedAt = c.IssuedAt.UTC().Format("2006-01-02T15:04:05Z")

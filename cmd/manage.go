@@ -61,7 +61,7 @@ func (o *manageOptions) view(cred keystore.Credential, reg *client.Registration)
 	if ks == "" {
 		ks = o.G.Keystore
 	}
-	return registrationView{Name: cred.Name, Issuer: cred.Issuer, Keystore: ks, Template: cred.Template, Reg: reg, Secrets: o.ShowSecrets}
+	return registrationView{Name: cred.Name, Issuer: cred.Issuer, Resource: cred.Resource, Keystore: ks, Template: cred.Template, Reg: reg, Secrets: o.ShowSecrets}
 }
 
 // completeNames completes stored credential names from the keystore's index: List never

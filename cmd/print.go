@@ -21,6 +21,7 @@ type registrationView struct {
 	Issuer   string
 	Keystore string
 	Template string // the template it was registered from
+	Resource string // the protected resource it was registered for (--resource), or ""
 	Reg      *client.Registration
 	Secrets  bool // print the client secret and registration access token
 	// Changes, when not nil, is printed under changesKey (register and update).
@@ -52,7 +53,7 @@ func writeRegistrationDoc(w io.Writer, format string, v registrationView, reg cl
 	}
 	var b bytes.Buffer
 	b.WriteString("{")
-	for _, kv := range [][2]string{{"name", v.Name}, {"issuer", v.Issuer}, {"keystore", v.Keystore}, {"template", v.Template}} {
+	for _, kv := range [][2]string{{"name", v.Name}, {"issuer", v.Issuer}, {"resource", v.Resource}, {"keystore", v.Keystore}, {"template", v.Template}} {
 		if kv[1] != "" {
 			kb, _ := json.Marshal(kv[0])
 			vb, _ := json.Marshal(kv[1])
@@ -83,6 +84,9 @@ func writeRegistrationDoc(w io.Writer, format string, v registrationView, reg cl
 func writeRegistrationEnv(w io.Writer, prefix string, v registrationView, reg client.Registration) error {
 	vars := []envVar{{"NAME", v.Name}, {"ISSUER", v.Issuer}, {"CLIENT_ID", reg.ClientID},
 		{"REGISTRATION_CLIENT_URI", reg.RegistrationClientURI}}
+	if v.Resource != "" {
+		vars = append(vars, envVar{"RESOURCE", v.Resource})
+	}
 	if v.Secrets {
 		vars = append(vars, envVar{"CLIENT_SECRET", reg.ClientSecret}, envVar{"REGISTRATION_ACCESS_TOKEN", reg.RegistrationAccessToken})
 	}
@@ -95,6 +99,9 @@ func writeRegistrationTable(w io.Writer, v registrationView, reg client.Registra
 	tw := &table{}
 	tw.row("name", v.Name)
 	tw.row("issuer", v.Issuer)
+	if v.Resource != "" {
+		tw.row("resource", v.Resource)
+	}
 	tw.row("client_id", reg.ClientID)
 	switch {
 	case v.Secrets && hasSecret:

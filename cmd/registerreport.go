@@ -13,7 +13,7 @@ import (
 // store failure after which the registration was rolled back or saved).
 func (opts *registerOptions) report(res *registrar.Result, st keystore.Store, err error) error {
 	g := opts.G
-	view := registrationView{Name: res.Name(), Issuer: res.Credential.Issuer, Keystore: g.Keystore, Template: res.Credential.Template, Reg: res.Registration,
+	view := registrationView{Name: res.Name(), Issuer: res.Credential.Issuer, Resource: res.Credential.Resource, Keystore: g.Keystore, Template: res.Credential.Template, Reg: res.Registration,
 		Secrets: opts.ShowSecrets, Changes: orEmpty(res.Changes)}
 	var se *registrar.StoreError
 	switch {

@@ -133,6 +133,25 @@ func TestResourceServerChanged(t *testing.T) {
 	if r.Code != ExitOK {
 		t.Fatalf("register --resource: exit %d, stderr %q", r.Code, r.Stderr)
 	}
+	// The credential shows its resource: show (json, env, table) and list.
+	for _, args := range [][]string{{"show", "mcp", "-o", "json"}, {"list", "-o", "json"}} {
+		r := runCLI(t, t.Context(), "", env, args...)
+		var got any
+		json.Unmarshal([]byte(r.Stdout), &got)
+		if l, ok := got.([]any); ok && len(l) == 1 {
+			got = l[0]
+		}
+		m, _ := got.(map[string]any)
+		if r.Code != ExitOK || m["resource"] != res || m["issuer"] != ts.Issuer() {
+			t.Errorf("%v: exit %d, resource %v, issuer %v", args, r.Code, m["resource"], m["issuer"])
+		}
+	}
+	if r := runCLI(t, t.Context(), "", env, "show", "mcp", "-o", "env"); !strings.Contains(r.Stdout, "\nDCR_RESOURCE='"+res+"'\n") {
+		t.Errorf("show -o env: %q", r.Stdout)
+	}
+	if r := runCLI(t, t.Context(), "", env, "show", "mcp"); !strings.Contains(r.Stdout, "\nresource  ") || !strings.Contains(r.Stdout, res) {
+		t.Errorf("show: %q", r.Stdout)
+	}
 	rw.set(nil, []string{"https://as.elsewhere.example"})
 	br := flowstest.New(testserver.DefaultUser, testserver.DefaultUserPassword)
 	l := runUser(t, map[string]string{"DCRCTL_KEYSTORE": "file", "DCRCTL_CONFIG_DIR": filepath.Join(dir, "config")}, br, filepath.Join(dir, "opened"),
