@@ -69,7 +69,10 @@ func cliAdvice(err error) string {
 		}
 		return protocolAdvice(ce)
 	}
-	return networkAdvice(err)
+	if isA[*resourceLookupError](err) {
+		return networkAdvice(err, "--resource")
+	}
+	return networkAdvice(err, "--issuer (or the profile)")
 }
 
 // namedAdvice is the advice for a protocol error of a command on a stored credential.

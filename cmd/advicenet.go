@@ -10,8 +10,9 @@ import (
 	"syscall"
 )
 
-// networkAdvice names the next step for a failure to reach the server at all.
-func networkAdvice(err error) string {
+// networkAdvice names the next step for a failure to reach the server at all; where names
+// what gave its URL ("--issuer (or the profile)", "--resource").
+func networkAdvice(err error, where string) string {
 	var (
 		dns     *net.DNSError
 		unknown x509.UnknownAuthorityError
@@ -22,9 +23,9 @@ func networkAdvice(err error) string {
 	case errors.Is(err, syscall.EADDRINUSE):
 		return addrInUseAdvice(err)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return "nothing is listening there: check the URL in --issuer (or the profile) and that the server is running"
+		return "nothing is listening there: check the URL in " + where + " and that the server is running"
 	case errors.As(err, &dns):
-		return fmt.Sprintf("the host name %q does not resolve: check --issuer for a typo, and the network or VPN", dns.Name)
+		return fmt.Sprintf("the host name %q does not resolve: check %s for a typo, and the network or VPN", dns.Name, strings.TrimSuffix(where, " (or the profile)"))
 	case errors.As(err, &unknown):
 		return "the server's certificate is signed by an authority this machine does not trust: give that CA's certificate with --ca-file FILE (or set SSL_CERT_FILE)"
 	case errors.As(err, &hostErr):

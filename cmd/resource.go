@@ -20,7 +20,7 @@ func (g *GlobalOptions) fromResource(ctx context.Context) error {
 	}
 	md, err := g.sdk().DiscoverResource(ctx, g.Resource)
 	if err != nil {
-		return err
+		return &resourceLookupError{err}
 	}
 	want := ""
 	if g.settings.IssuerFlag {
@@ -34,6 +34,13 @@ func (g *GlobalOptions) fromResource(ctx context.Context) error {
 	fmt.Fprintf(g.IO.ErrOut, "resource %s: authorization server %s (from its metadata, %s)\n", md.Resource, as, md.URL)
 	return nil
 }
+
+// resourceLookupError is a failure to read --resource's metadata: the advice for an
+// unreachable server then names --resource, not --issuer.
+type resourceLookupError struct{ err error }
+
+func (e *resourceLookupError) Error() string { return e.err.Error() }
+func (e *resourceLookupError) Unwrap() error { return e.err }
 
 // checkCredential refuses to use a credential at another issuer than its own, or for another
 // resource, and notices when its resource's authorization server changed.

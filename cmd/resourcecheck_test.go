@@ -162,3 +162,13 @@ func TestResourceServerChanged(t *testing.T) {
 		t.Errorf("login after the change: exit %d, %d login pages, stdout %q, stderr %q; want it to say %q", l.Code, br.LoginPages(), l.Stdout, l.Stderr, want)
 	}
 }
+
+// TestResourceUnreachable: when --resource cannot be reached, the advice names --resource,
+// not --issuer.
+func TestResourceUnreachable(t *testing.T) {
+	r := runCLI(t, t.Context(), "", map[string]string{"DCRCTL_CONFIG_DIR": t.TempDir()}, "discover", "--resource", "http://127.0.0.1:1/mcp")
+	want := "; nothing is listening there: check the URL in --resource and that the server is running\n"
+	if r.Code != ExitError || !strings.HasSuffix(r.Stderr, want) || !strings.Contains(r.Stderr, "client: discover resource: ") {
+		t.Errorf("exit %d, stderr %q; want exit 1 ending %q", r.Code, r.Stderr, want)
+	}
+}
