@@ -40,6 +40,7 @@ type (
 		Params              []string `json:"params"`
 		Resource            string   `json:"resource"`
 		ClientIDRegistered  bool     `json:"client_id_registered"`
+		ClientIDIsMDURL     bool     `json:"client_id_is_metadata_url"`
 		CodeChallengeMethod string   `json:"code_challenge_method"`
 		RedirectURI         string   `json:"redirect_uri"`
 		Scope               string   `json:"scope"`
@@ -55,6 +56,7 @@ type (
 		Resource              string `json:"resource"`
 		Issuer                string `json:"issuer"`
 		ISSParameterSupported bool   `json:"iss_parameter_supported"`
+		CIMDSupported         bool   `json:"client_id_metadata_document_supported"`
 	}
 	mcpCallback struct {
 		ToRedirectURI bool     `json:"to_redirect_uri"`
@@ -122,36 +124,14 @@ func TestInteropMCPSDK(t *testing.T) {
 	metadata := iss + "/.well-known/oauth-protected-resource/mcp" // the issuer has no path
 	const redirectURI = "http://127.0.0.1:53683/callback"
 
-	in, _ := json.Marshal(map[string]string{
-		"resource": resource, "username": testserver.DefaultUser, "password": testserver.DefaultUserPassword,
-		"redirect_uri": redirectURI,
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "mcp.mjs")
-	cmd.Dir = mcpSDKDir
-	cmd.Env = append(os.Environ(), "NODE_NO_WARNINGS=1")
-	cmd.Stdin = bytes.NewReader(in)
-	cmd.WaitDelay = 5 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
-
-	var got mcpResult
-	dec := json.NewDecoder(bytes.NewReader(stdout.Bytes()))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&got); err != nil {
-		t.Fatalf("mcp.mjs printed no result line (%v; run: %v)\nstdout: %.2000s\nstderr: %.2000s", err, runErr, stdout.String(), stderr.String())
-	}
-	if got.Fatal != nil || runErr != nil {
-		t.Fatalf("mcp.mjs failed after steps %q: %+v (run: %v)\nstderr: %.2000s", got.Steps, got.Fatal, runErr, stderr.String())
-	}
+	got := runMCPSDK(t, map[string]string{"resource": resource, "redirect_uri": redirectURI})
 	clientID, _ := got.ResourceAnswer.Body["client_id"].(string)
 	if clientID == "" {
 		t.Fatalf("the resource's answer names no client_id: %v", got.ResourceAnswer.Body)
 	}
-	// The SDK asks for every scope the resource's metadata lists (MCP's scope selection).
-	const scope = "openid profile email offline_access dcr"
+	// The SDK asks for every scope the resource's metadata lists (MCP's scope selection): all
+	// of the server's but dcr, which is the registration endpoint's, not the resource's.
+	const scope = "openid profile email offline_access"
 	req := func(method, url, res string, bearer bool, status int) mcpRequest {
 		return mcpRequest{Method: method, URL: url, Resource: res, Bearer: bearer, Status: status}
 	}
@@ -188,7 +168,36 @@ func TestInteropMCPSDK(t *testing.T) {
 		w, _ := json.MarshalIndent(want, "", "  ")
 		t.Errorf("MCP SDK result\n got: %s\nwant: %s", g, w)
 	}
+}
+
+// runMCPSDK runs mcp.mjs with in (the demo user's login added), bounded to 90 s, and returns
+// its result line; a run that failed, or printed no result, fails the test.
+func runMCPSDK(t *testing.T, in map[string]string) mcpResult {
+	t.Helper()
+	in["username"], in["password"] = testserver.DefaultUser, testserver.DefaultUserPassword
+	input, _ := json.Marshal(in)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "mcp.mjs")
+	cmd.Dir = mcpSDKDir
+	cmd.Env = append(os.Environ(), "NODE_NO_WARNINGS=1")
+	cmd.Stdin = bytes.NewReader(input)
+	cmd.WaitDelay = 5 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		t.Error("mcp.mjs hit the 90 s deadline")
 	}
+
+	var got mcpResult
+	dec := json.NewDecoder(bytes.NewReader(stdout.Bytes()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&got); err != nil {
+		t.Fatalf("mcp.mjs printed no result line (%v; run: %v)\nstdout: %.2000s\nstderr: %.2000s", err, runErr, stdout.String(), stderr.String())
+	}
+	if got.Fatal != nil || runErr != nil {
+		t.Fatalf("mcp.mjs failed after steps %q: %+v (run: %v)\nstderr: %.2000s", got.Steps, got.Fatal, runErr, stderr.String())
+	}
+	return got
 }

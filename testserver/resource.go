@@ -105,9 +105,17 @@ func (s *Server) handleResourceMetadata(w http.ResponseWriter, r *http.Request) 
 		"resource":                 s.resourceID(),
 		"authorization_servers":    []string{s.iss()},
 		"bearer_methods_supported": []string{"header"},
-		"scopes_supported":         s.scopes,
+		"scopes_supported":         s.resourceScopes(),
 		"resource_name":            "dcrctl serve test resource",
 	})
+}
+
+// resourceScopes are the scopes the resource's metadata lists: every scope but dcr, which is
+// the registration endpoint's (initial access tokens), not this resource's. MCP clients ask
+// for exactly these (the MCP TypeScript SDK's scope selection, SEP-835), and a client that may
+// not have dcr, such as one with a Client ID Metadata Document, would be refused them.
+func (s *Server) resourceScopes() []string {
+	return slices.DeleteFunc(slices.Clone(s.scopes), func(sc string) bool { return sc == scopeDCR })
 }
 
 // handleResource is the protected resource: it answers who the token is for, and refuses a

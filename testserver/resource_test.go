@@ -20,8 +20,8 @@ func TestProtectedResource(t *testing.T) {
 	want(t, "without a token", []any{r.Status, r.Header.Get("WWW-Authenticate")},
 		[]any{401, `Bearer realm="` + e.url("") + `", resource_metadata="` + metaURL + `"`})
 	m := e.jsonReq(http.MethodGet, metaURL, "", nil)
-	want(t, "resource metadata", []any{m.Status, m.Body["resource"], m.Body["authorization_servers"], m.Body["bearer_methods_supported"]},
-		[]any{200, res, []any{e.url("")}, []any{"header"}})
+	want(t, "resource metadata", []any{m.Status, m.Body["resource"], m.Body["authorization_servers"], m.Body["bearer_methods_supported"], m.Body["scopes_supported"]},
+		[]any{200, res, []any{e.url("")}, []any{"header"}, []any{"openid", "profile", "email", "offline_access"}})
 
 	cc := func(resources ...string) resp {
 		v := url.Values{"grant_type": {"client_credentials"}, "scope": {"dcr"}, "resource": resources}

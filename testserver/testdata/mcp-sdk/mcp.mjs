@@ -3,7 +3,10 @@
 // testserver/mcpsdk_test.go, which starts the server with --resource-path /mcp and open
 // registration.
 //
-// Input: one JSON object on stdin: {resource, username, password, redirect_uri}.
+// Input: one JSON object on stdin: {resource, username, password, redirect_uri} and, for a
+// client with a Client ID Metadata Document, client_metadata_url (the SDK's clientMetadataUrl,
+// SEP-991: used as client_id instead of registering when the server advertises
+// client_id_metadata_document_supported).
 // Output: exactly one JSON line on stdout describing what happened. It never contains a
 // secret (tokens, codes, verifiers, passwords): they are reported as booleans.
 //
@@ -11,7 +14,7 @@
 //   1. "unauthorized call": the SDK's withOAuth fetch calls the resource without a token; the
 //      401's WWW-Authenticate names resource_metadata (RFC 9728 §5.1); the SDK's auth()
 //      fetches that metadata, then the authorization server's (RFC 8414), registers a client
-//      (RFC 7591, DCR) and starts an authorization request with PKCE and resource (RFC 8707),
+//      (RFC 7591, DCR) — or takes client_metadata_url as its client_id — and starts an authorization request with PKCE and resource (RFC 8707),
 //      handing the URL to OAuthClientProvider.redirectToAuthorization;
 //   2. "login": this script is the user's browser: it opens that URL, fills in the login
 //      form (a small cookie jar, the form posted with fetch) and takes the code from the
@@ -52,8 +55,9 @@ class Jar {
 
 // provider is an in-memory OAuthClientProvider: what a desktop MCP client keeps on disk.
 class Provider {
-  constructor(redirectURI) {
+  constructor(redirectURI, clientMetadataURL) {
     this.redirect = redirectURI;
+    if (clientMetadataURL) this.clientMetadataUrl = clientMetadataURL;
     this.client = undefined;
     this.saved = undefined;
     this.verifier = undefined;
@@ -106,7 +110,13 @@ async function login(authURL, username, password) {
   jar.store(res);
   const page = await res.text();
   const form = page.match(/<form method="post" action="([^"]*)" id="login">/);
-  if (res.status !== 200 || !form) throw new Error(`the authorization URL gave ${res.status} without the login form`);
+  if (res.status !== 200 || !form) {
+    // An error redirect (RFC 6749 §4.1.2.1) carries no secret: say which error it names.
+    const loc = res.headers.get('location');
+    const q = loc ? new URL(loc, authURL).searchParams : new URLSearchParams();
+    const why = q.has('error') ? `: ${q.get('error')} (${q.get('error_description') ?? ''})` : '';
+    throw new Error(`the authorization URL gave ${res.status} without the login form${why}`);
+  }
   const fields = new URLSearchParams();
   for (const m of page.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
     fields.append(m[1], m[2].replaceAll('&amp;', '&').replaceAll('&#34;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>'));
@@ -127,7 +137,7 @@ const out = { sdk: '', steps: [] };
 try {
   const input = JSON.parse(await readStdin());
   out.sdk = JSON.parse(readFileSync(new URL('./node_modules/@modelcontextprotocol/sdk/package.json', import.meta.url))).version;
-  const provider = new Provider(input.redirect_uri);
+  const provider = new Provider(input.redirect_uri, input.client_metadata_url);
   const call = withOAuth(provider, input.resource)(loggingFetch);
 
   // 1. Without a token: the SDK discovers, registers and starts the authorization.
@@ -145,6 +155,7 @@ try {
     params: [...new Set(q.keys())].sort(),
     resource: q.get('resource'),
     client_id_registered: q.get('client_id') === provider.client?.client_id,
+    client_id_is_metadata_url: !!input.client_metadata_url && q.get('client_id') === input.client_metadata_url,
     code_challenge_method: q.get('code_challenge_method'),
     redirect_uri: q.get('redirect_uri'),
     scope: q.get('scope'),
@@ -160,6 +171,7 @@ try {
     resource: provider.discovery?.resourceMetadata?.resource,
     issuer: provider.discovery?.authorizationServerMetadata?.issuer,
     iss_parameter_supported: provider.discovery?.authorizationServerMetadata?.authorization_response_iss_parameter_supported === true,
+    client_id_metadata_document_supported: provider.discovery?.authorizationServerMetadata?.client_id_metadata_document_supported === true,
   };
 
   // 2. The user logs in.
