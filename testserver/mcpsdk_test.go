@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,16 +113,27 @@ func requireMCPSDK(t *testing.T) string {
 // authorization request with PKCE and resource (RFC 8707); the script logs in on the login
 // page as the user's browser would; the SDK exchanges the code, naming the resource again, and
 // calls the resource with the token, which answers 200 because the token's audience is the
-// resource. Every request the SDK made is compared, in order.
+// resource. Every request the SDK made is compared, in order. It runs with the issuer at the
+// host's root and with an issuer path, where every well-known URL is path-aware (RFC 8414
+// §3.1, RFC 9728 §3.1).
 func TestInteropMCPSDK(t *testing.T) {
 	pinned := requireMCPSDK(t)
+	for _, path := range []string{"", "/tenant"} {
+		t.Run("issuer_path="+path, func(t *testing.T) { testMCPSDKDCR(t, pinned, path) })
+	}
+}
+
+func testMCPSDKDCR(t *testing.T, pinned, path string) {
 	ts := servertest.Start(t, func(c *testserver.Config) {
+		c.Issuer += path
 		c.Registration = testserver.ModeOpen
 		c.ResourcePath = "/mcp"
 	})
 	iss := ts.Issuer()
+	origin := strings.TrimSuffix(iss, path)
 	resource := iss + "/mcp"
-	metadata := iss + "/.well-known/oauth-protected-resource/mcp" // the issuer has no path
+	metadata := origin + "/.well-known/oauth-protected-resource" + path + "/mcp"
+	asMetadata := origin + "/.well-known/oauth-authorization-server" + path
 	const redirectURI = "http://127.0.0.1:53683/callback"
 
 	got := runMCPSDK(t, map[string]string{"resource": resource, "redirect_uri": redirectURI})
@@ -155,10 +167,10 @@ func TestInteropMCPSDK(t *testing.T) {
 		Requests: []mcpRequest{
 			req("GET", resource, "", false, 401),
 			req("GET", metadata, "", false, 200), // named by the 401's resource_metadata
-			req("GET", iss+"/.well-known/oauth-authorization-server", "", false, 200),
+			req("GET", asMetadata, "", false, 200),
 			req("POST", iss+"/register", "", false, 201),
 			req("GET", metadata, "", false, 200), // the path-aware well-known URL (RFC 9728 §3.1)
-			req("GET", iss+"/.well-known/oauth-authorization-server", "", false, 200),
+			req("GET", asMetadata, "", false, 200),
 			req("POST", iss+"/token", resource, false, 200), // RFC 8707 §2.2
 			req("GET", resource, "", true, 200),
 		},
