@@ -80,6 +80,7 @@ func loginCIMDRun(ctx context.Context, opts *loginOptions) error {
 	}
 	o := opts.grantOptions
 	o.Stored, o.AuthMethod, o.Login, o.RedirectURI = true, flows.AuthNone, true, redirect // public: no secret
+	o.Resource = g.Resource                                                               // with --resource, the token is for it (RFC 8707)
 	if o.Scopes = scopeList(o.Scopes); len(o.Scopes) == 0 {
 		if o.Scopes = strings.Fields(doc.Scope); len(o.Scopes) == 0 {
 			o.Scopes = []string{"openid"}
@@ -87,6 +88,9 @@ func loginCIMDRun(ctx context.Context, opts *loginOptions) error {
 	}
 	tok, err := o.token(ctx, g, md.Issuer, md)
 	if err != nil {
+		return err
+	}
+	if err := o.checkToken(ctx, g, tok); err != nil {
 		return err
 	}
 	return writeToken(g.IO.Out, g.Output, g.EnvPrefix, tok)
