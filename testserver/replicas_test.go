@@ -150,3 +150,29 @@ func TestChecklistReplicas(t *testing.T) { onPostgres(t, 2, TestChecklist) }
 func TestConcurrentUpdatesReplicas(t *testing.T) {
 	onPostgres(t, 2, TestConcurrentUpdatesOfOneClient)
 }
+
+// TestOnPostgres runs more of the package's stateful tests on PostgreSQL: each on one server,
+// and those without per-process state on two alternating replicas. (The control API's
+// faults, template changes and Import act on the replica they reach; a rotated signing key
+// reaches the others within a sweeper tick: README "PostgreSQL: several replicas".)
+func TestOnPostgres(t *testing.T) {
+	shared := map[string]func(*testing.T){
+		"ControlDeleteAndExpire": TestControlDeleteAndExpire, "ControlRevoke": TestControlRevoke, "Seed": TestSeed,
+		"IDTokenVerifiesWithJWKS": TestIDTokenVerifiesWithJWKS, "Userinfo": TestUserinfo,
+		"TemplateInstanceManagement": TestTemplateInstanceManagement, "RefreshScopeAndClientBinding": TestRefreshScopeAndClientBinding,
+		"MaxAgeAndDevicePageWithSession": TestMaxAgeAndDevicePageWithSession, "UserModeRegistrationWithDeviceToken": TestUserModeRegistrationWithDeviceToken,
+		"PutChangesConfidentiality": TestPutChangesConfidentiality, "BadRegistrationInput": TestBadRegistrationInput,
+		"NeverServerError": TestNeverServerError,
+	}
+	perProcess := map[string]func(*testing.T){
+		"ExportImport": TestExportImport, "ControlSigningKey": TestControlSigningKey, "ControlTemplate": TestControlTemplate,
+		"ControlFaults": TestControlFaults,
+	}
+	for name, f := range perProcess {
+		t.Run(name+"/1", func(t *testing.T) { onPostgres(t, 1, f) })
+	}
+	for name, f := range shared {
+		t.Run(name+"/1", func(t *testing.T) { onPostgres(t, 1, f) })
+		t.Run(name+"/2", func(t *testing.T) { onPostgres(t, 2, f) })
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -299,7 +300,15 @@ func (s *pgStore) row(ctx context.Context, scan func(pgx.Row) error, sql string,
 	return scan(s.pool.QueryRow(ctx, sql, args...))
 }
 
+// storable reports whether PostgreSQL can hold s in a text column: valid UTF-8 without NUL.
+// A client id that is not cannot be registered, so looking it up finds nothing (instead of
+// PostgreSQL refusing the query).
+func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+
 func (s *pgStore) client(ctx context.Context, id string) (c *clientRow, err error) {
+	if !storable(id) {
+		return nil, nil
+	}
 	err = s.row(ctx, func(r pgx.Row) error { c, err = pgClient(r); return err }, `SELECT `+clientCols+` FROM clients WHERE id = $1`, id)
 	return c, err
 }
@@ -539,6 +548,9 @@ func (t *pgTxn) exec(q string, args ...any) (int64, error) {
 }
 
 func (t *pgTxn) client(id string) (*clientRow, error) {
+	if !storable(id) {
+		return nil, nil
+	}
 	return pgClient(t.tx.QueryRow(t.ctx, `SELECT `+clientCols+` FROM clients WHERE id = $1 FOR UPDATE`, id))
 }
 
