@@ -19,7 +19,8 @@ import (
 // SDK cannot register), and the document is served over HTTPS by a loopback test server whose
 // certificate the server trusts (CIMD.RootCAs, --ca-file). The SDK sees
 // client_id_metadata_document_supported, uses the URL as client_id without any registration
-// request, logs in as that public client with PKCE and resource, and calls the resource.
+// request, logs in as that public client with PKCE and resource, calls the resource,
+// refreshes and calls it again; the server fetched the document and holds no client.
 func TestInteropMCPSDKCIMD(t *testing.T) {
 	pinned := requireMCPSDK(t)
 	var fetches atomic.Int32
@@ -48,44 +49,9 @@ func TestInteropMCPSDKCIMD(t *testing.T) {
 		c.ResourcePath = "/mcp"
 		c.CIMD = testserver.CIMD{Enabled: true, AllowLoopback: true, RootCAs: roots}
 	})
-	iss := ts.Issuer()
-	resource := iss + "/mcp"
-	metadata := iss + "/.well-known/oauth-protected-resource/mcp"
-
-	got := runMCPSDK(t, map[string]string{"resource": resource, "redirect_uri": redirectURI, "client_metadata_url": docURL})
-
-	const scope = "openid profile email offline_access"
-	req := func(method, url, res string, bearer bool, status int) mcpRequest {
-		return mcpRequest{Method: method, URL: url, Resource: res, Bearer: bearer, Status: status}
-	}
-	want := mcpResult{
-		SDK:   pinned,
-		Steps: []string{"unauthorized call", "login", "token", "authorized call"},
-		AuthzRequest: mcpAuthzRequest{
-			Endpoint: iss + "/authorize",
-			Params:   []string{"client_id", "code_challenge", "code_challenge_method", "prompt", "redirect_uri", "resource", "response_type", "scope", "state"},
-			Resource: resource, ClientIDRegistered: true, ClientIDIsMDURL: true, CodeChallengeMethod: "S256", RedirectURI: redirectURI, Scope: scope,
-		},
-		// The SDK keeps {client_id: URL} as its client information: nothing was registered.
-		Registration: mcpRegistration{ClientID: true},
-		Discovery:    mcpDiscovery{AuthorizationServer: iss, Resource: resource, Issuer: iss, ISSParameterSupported: true, CIMDSupported: true},
-		Callback:     mcpCallback{ToRedirectURI: true, Params: []string{"code", "iss", "state"}, StateMatches: true, ISS: iss},
-		AuthResult:   "AUTHORIZED",
-		Tokens:       mcpTokens{AccessToken: true, RefreshToken: true, TokenType: "Bearer", Scope: scope},
-		ResourceAnswer: mcpAnswer{Status: 200, Body: map[string]any{
-			"resource": resource, "sub": testserver.DefaultUser, "client_id": docURL, "scope": scope, "aud": []any{resource},
-		}},
-		// No POST /register: the metadata document stands for the registration.
-		Requests: []mcpRequest{
-			req("GET", resource, "", false, 401),
-			req("GET", metadata, "", false, 200),
-			req("GET", iss+"/.well-known/oauth-authorization-server", "", false, 200),
-			req("GET", metadata, "", false, 200),
-			req("GET", iss+"/.well-known/oauth-authorization-server", "", false, 200),
-			req("POST", iss+"/token", resource, false, 200),
-			req("GET", resource, "", true, 200),
-		},
-	}
+	got := runMCPSDK(t, map[string]string{"resource": ts.Issuer() + "/mcp", "redirect_uri": redirectURI, "client_metadata_url": docURL})
+	// No POST /register: the metadata document stands for the registration.
+	want := mcpWant(ts, "", pinned, redirectURI, docURL, "cimd")
 	if !reflect.DeepEqual(got, want) {
 		g, _ := json.MarshalIndent(got, "", "  ")
 		w, _ := json.MarshalIndent(want, "", "  ")
@@ -93,5 +59,8 @@ func TestInteropMCPSDKCIMD(t *testing.T) {
 	}
 	if n := fetches.Load(); n < 1 {
 		t.Errorf("the server fetched the metadata document %d times, want at least once", n)
+	}
+	if c := exportedClients(t, ts); len(c) != 0 {
+		t.Errorf("the server holds registered clients %q, want none", clientIDs(c))
 	}
 }

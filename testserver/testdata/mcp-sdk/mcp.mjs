@@ -3,7 +3,8 @@
 // testserver/mcpsdk_test.go, which starts the server with --resource-path /mcp and open
 // registration.
 //
-// Input: one JSON object on stdin: {resource, username, password, redirect_uri} and, for a
+// Input: one JSON object on stdin: {resource, username, password, redirect_uri,
+// token_endpoint_auth_method (registered; default none)} and, for a
 // client with a Client ID Metadata Document, client_metadata_url (the SDK's clientMetadataUrl,
 // SEP-991: used as client_id instead of registering when the server advertises
 // client_id_metadata_document_supported).
@@ -21,7 +22,10 @@
 //      redirect to redirect_uri, whose iss it records (RFC 9207; the SDK does not see it);
 //   3. "token": auth() with the code: the SDK rediscovers (the path-aware well-known URL)
 //      and exchanges the code, sending resource again;
-//   4. "authorized call": withOAuth calls the resource with the access token.
+//   4. "authorized call": withOAuth calls the resource with the access token;
+//   5. "refresh": auth() again, as the SDK does when the resource refuses a token: with a
+//      refresh token stored it rediscovers and refreshes, sending resource again;
+//   6. "refreshed call": the resource with the new access token.
 // Every request the SDK makes goes through a logging fetch, so the result shows where it
 // went and which resource it named.
 import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
@@ -55,8 +59,9 @@ class Jar {
 
 // provider is an in-memory OAuthClientProvider: what a desktop MCP client keeps on disk.
 class Provider {
-  constructor(redirectURI, clientMetadataURL) {
+  constructor(redirectURI, authMethod, clientMetadataURL) {
     this.redirect = redirectURI;
+    this.authMethod = authMethod ?? 'none';
     if (clientMetadataURL) this.clientMetadataUrl = clientMetadataURL;
     this.client = undefined;
     this.saved = undefined;
@@ -71,7 +76,7 @@ class Provider {
       redirect_uris: [this.redirect],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
-      token_endpoint_auth_method: 'none',
+      token_endpoint_auth_method: this.authMethod,
     };
   }
   state() { return 'mcp-sdk-state-1'; }
@@ -85,20 +90,23 @@ class Provider {
   saveDiscoveryState(s) { this.discovery = s; }
 }
 
-// requests logs every request the SDK makes: method, URL without query, and the resource
-// parameter it named (query or form body), if any.
+// requests logs every request the SDK makes: method, URL without query, the resource
+// parameter it named (query or form body), if any, and how it authenticated (auth: bearer,
+// basic, client_secret_post or "", never the credential).
 const requests = [];
 async function loggingFetch(input, init = {}) {
   const u = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
   let resource = u.searchParams.get('resource');
+  const headers = new Headers(init.headers);
+  let auth = (headers.get('authorization') ?? '').split(' ')[0].toLowerCase();
   if (typeof init.body === 'string' || init.body instanceof URLSearchParams) {
     const b = new URLSearchParams(String(init.body));
     if (b.has('resource')) resource = b.get('resource');
+    if (b.has('client_secret')) auth ||= 'client_secret_post';
   }
   const method = (init.method ?? 'GET').toUpperCase();
-  const headers = new Headers(init.headers);
   const res = await fetch(input, { ...init, signal: deadline });
-  requests.push({ method, url: u.origin + u.pathname, resource: resource ?? '', bearer: headers.has('authorization'), status: res.status });
+  requests.push({ method, url: u.origin + u.pathname, resource: resource ?? '', auth, status: res.status });
   return res;
 }
 
@@ -137,7 +145,7 @@ const out = { sdk: '', steps: [] };
 try {
   const input = JSON.parse(await readStdin());
   out.sdk = JSON.parse(readFileSync(new URL('./node_modules/@modelcontextprotocol/sdk/package.json', import.meta.url))).version;
-  const provider = new Provider(input.redirect_uri, input.client_metadata_url);
+  const provider = new Provider(input.redirect_uri, input.token_endpoint_auth_method, input.client_metadata_url);
   const call = withOAuth(provider, input.resource)(loggingFetch);
 
   // 1. Without a token: the SDK discovers, registers and starts the authorization.
@@ -196,6 +204,20 @@ try {
   const res = await call(input.resource);
   out.steps.push('authorized call');
   out.resource_answer = { status: res.status, body: await res.json() };
+
+  // 5. The SDK refreshes (what it does on a 401 once the access token has expired).
+  const before = provider.tokens();
+  out.refresh = { auth_result: await auth(provider, { serverUrl: input.resource, fetchFn: loggingFetch }) };
+  out.steps.push('refresh');
+  const after = provider.tokens();
+  out.refresh.access_token_changed = !!after?.access_token && after.access_token !== before.access_token;
+  out.refresh.refresh_token_rotated = !!after?.refresh_token && after.refresh_token !== before.refresh_token;
+  out.refresh.scope = after?.scope;
+
+  // 6. The new access token at the resource.
+  const res2 = await call(input.resource);
+  out.steps.push('refreshed call');
+  out.refreshed_answer = { status: res2.status, body: await res2.json() };
 } catch (e) {
   out.fatal = { name: e?.name ?? 'Error', message: String(e?.message ?? e) };
 }
