@@ -60,9 +60,11 @@ func walBounded(t *testing.T) {
 	}
 	written := st.walSize()
 
-	// A crash image: the database and its WAL as they are now, copied aside.
+	// A crash image: the database and its WAL as they are now, copied aside — the WAL first,
+	// so that an idle checkpoint between the two copies (a loaded machine) still leaves a
+	// consistent image: the WAL's frames replay onto a database they were checkpointed into.
 	crash := filepath.Join(t.TempDir(), "crash.db")
-	for _, sfx := range []string{"", "-wal"} {
+	for _, sfx := range []string{"-wal", ""} {
 		copyFile(t, db+sfx, crash+sfx)
 	}
 	crashWAL := fileSize(crash + "-wal")

@@ -430,6 +430,10 @@ func (d *debugger) sameOrigin(r *http.Request, origin string) bool {
 // debugStreamMax (the browser reconnects).
 func (d *debugger) events(w http.ResponseWriter, r *http.Request) {
 	f := filterOf(r)
+	// Subscribe before the client sees the stream open: an exchange it makes right after
+	// must arrive (found by a test that waited forever on a loaded machine).
+	ch := d.log.subscribe()
+	defer d.log.unsubscribe(ch)
 	rc := http.NewResponseController(w)
 	rc.SetWriteDeadline(time.Time{}) // the server's write timeout would cut the stream
 	h := w.Header()
@@ -438,8 +442,6 @@ func (d *debugger) events(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, "retry: 2000\n\n")
 	rc.Flush()
-	ch := d.log.subscribe()
-	defer d.log.unsubscribe(ch)
 	stop := d.shutdownSignal(r)
 	timeout := time.NewTimer(debugStreamMax)
 	defer timeout.Stop()

@@ -233,7 +233,8 @@ func TestDebugEventsEndOnShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- e.srv.Serve(ctx, ln) }()
-	res, err := http.Get("http://" + ln.Addr().String() + "/debug/events")
+	hc := &http.Client{Timeout: 30 * time.Second} // bounds the reads below
+	res, err := hc.Get("http://" + ln.Addr().String() + "/debug/events")
 	if err != nil {
 		t.Fatal(err)
 	}

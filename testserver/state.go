@@ -122,3 +122,35 @@ func (s *Server) Import(ctx context.Context, r io.Reader) error {
 	s.tokCache.clear()
 	return s.buildStatic()
 }
+
+// restoreSnapshot writes every row of st in t (txn.restore of both stores): meta, clients and
+// sessions through t, tokens and device authorizations, all columns as they are, through
+// the store's own insert statements.
+func restoreSnapshot(t txn, st *snapshot, putToken func(tokenEntry) error, putDevice func(deviceRow) error) error {
+	for k, v := range st.Meta {
+		if err := t.putMeta(k, v); err != nil {
+			return err
+		}
+	}
+	for _, c := range st.Clients {
+		if err := t.putClient(c); err != nil {
+			return err
+		}
+	}
+	for _, e := range st.Tokens {
+		if err := putToken(e); err != nil {
+			return err
+		}
+	}
+	for _, e := range st.Sessions {
+		if err := t.putSession(e.Hash, &e.sessionRow); err != nil {
+			return err
+		}
+	}
+	for _, e := range st.Devices {
+		if err := putDevice(*e.row()); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -799,34 +799,14 @@ func (s *store) dump(ctx context.Context) (*snapshot, error) {
 }
 
 func (t *sqlTxn) restore(st *snapshot) error {
-	for k, v := range st.Meta {
-		if err := t.putMeta(k, v); err != nil {
-			return err
-		}
-	}
-	for _, c := range st.Clients {
-		if err := t.putClient(c); err != nil {
-			return err
-		}
-	}
-	for _, e := range st.Tokens {
+	return restoreSnapshot(t, st, func(e tokenEntry) error {
 		r := e.tokenRow
-		if _, err := t.exec(`INSERT INTO tokens (hash, `+tokenCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
-			e.Hash, r.Kind, r.ClientID, r.GrantID, r.Subject, r.Scope, r.Origin, r.IssuedAt, r.ExpiresAt, r.Uses, r.Revoked, r.Data); err != nil {
-			return err
-		}
-	}
-	for _, e := range st.Sessions {
-		if err := t.putSession(e.Hash, &e.sessionRow); err != nil {
-			return err
-		}
-	}
-	for _, e := range st.Devices {
-		d := e.row()
-		if _, err := t.exec(`INSERT INTO devices (`+deviceCols+`) VALUES (?,?,?,?,?,?,?,?,?,?)`,
-			d.hash, d.userCodeHash, d.clientID, d.scope, d.subject, d.expiresAt, d.interval, d.lastPoll, d.status, d.authTime); err != nil {
-			return err
-		}
-	}
-	return nil
+		_, err := t.exec(`INSERT INTO tokens (hash, `+tokenCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+			e.Hash, r.Kind, r.ClientID, r.GrantID, r.Subject, r.Scope, r.Origin, r.IssuedAt, r.ExpiresAt, r.Uses, r.Revoked, r.Data)
+		return err
+	}, func(d deviceRow) error {
+		_, err := t.exec(`INSERT INTO devices (`+deviceCols+`) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+			d.hash, d.userCodeHash, d.clientID, d.scope, d.subject, d.expiresAt, d.interval, d.lastPoll, d.status, d.authTime)
+		return err
+	})
 }
