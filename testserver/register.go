@@ -61,6 +61,9 @@ func (s *Server) initialToken(r *http.Request) ([]byte, *tokenRow, error) {
 		e := errorf(http.StatusForbidden, "insufficient_scope", "the access token lacks scope dcr: request a token with scope dcr")
 		e.Challenge = "Bearer"
 		return nil, nil, e
+	case !s.audienceAllows(row.audience()):
+		// RFC 8707 §1: a token requested with resource is for that resource only.
+		return nil, nil, invalidToken("the access token was requested for %s (its audience, RFC 8707), not for this registration endpoint: get an initial access token without resource", strings.Join(row.audience(), " "))
 	case row.Uses == 0:
 		return nil, nil, invalidToken("the initial access token was already used: it is single-use here; get a new one for each registration")
 	case s.mode == ModeClient && row.Origin != originClient:
@@ -75,6 +78,12 @@ func (s *Server) initialToken(r *http.Request) ([]byte, *tokenRow, error) {
 		return nil, nil, invalidToken("the client this initial access token was issued to was deleted: get a new token")
 	}
 	return h, row, nil
+}
+
+// audienceAllows reports whether a token with audience aud (nil: none, any use) may be used
+// at this server's own endpoints: its audience names the issuer or the registration endpoint.
+func (s *Server) audienceAllows(aud []string) bool {
+	return len(aud) == 0 || slices.Contains(aud, s.issuer) || slices.Contains(aud, s.registerURL())
 }
 
 // initialTokenRow reads a token, from the cache if it is a reusable client-credentials token
