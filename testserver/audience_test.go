@@ -46,3 +46,33 @@ func TestInitialTokenAudience(t *testing.T) {
 		})
 	}
 }
+
+// TestUserinfoAudience: an access token requested for a resource (RFC 8707) is refused at
+// userinfo (401 invalid_token); one without resource, or naming the issuer, is answered.
+func TestUserinfoAudience(t *testing.T) {
+	e := start(t, nil)
+	const cb = "http://127.0.0.1:4000/callback"
+	for _, tc := range []struct {
+		name, resource string
+		status         int
+		code           string
+	}{
+		{"no_resource", "", 200, ""},
+		{"the_issuer", e.srv.Issuer(), 200, ""},
+		{"an_mcp_server", "https://mcp.example/mcp", 401, "invalid_token"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := loginParams(DefaultNativeClient, cb, "openid")
+			if tc.resource != "" {
+				p.Set("resource", tc.resource)
+			}
+			q := callback(t, e.browserLogin(p, DefaultUser, DefaultUserPassword))
+			tr := e.form("/token", url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")},
+				"redirect_uri": {cb}, "code_verifier": {verifier}, "client_id": {DefaultNativeClient}}, "", "")
+			r := e.jsonReq(http.MethodGet, "/userinfo", str(tr.Body["access_token"]), nil)
+			if r.Status != tc.status || str(r.Body["error"]) != tc.code || tc.status == 200 && r.Body["sub"] != DefaultUser {
+				t.Errorf("userinfo: %d %s, want %d %q", r.Status, r.Raw, tc.status, tc.code)
+			}
+		})
+	}
+}

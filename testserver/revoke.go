@@ -130,6 +130,11 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, invalidToken("the access token is unknown, expired, revoked or not from a user login"))
 		return
 	}
+	if aud := row.audience(); !s.audienceAllows(aud) {
+		// RFC 8707: a token requested for a resource is for that resource, not for userinfo.
+		s.writeError(w, r, invalidToken("the access token was requested for %s (its audience, RFC 8707), not for this server's userinfo endpoint: log in without resource, or with resource=%s", strings.Join(aud, " "), s.issuer))
+		return
+	}
 	if owner, err := s.lookupClient(r.Context(), row.ClientID); err != nil || owner == nil {
 		if err != nil {
 			s.writeError(w, r, err)
