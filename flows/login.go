@@ -130,12 +130,6 @@ func (b BrowserLogin) Token(ctx context.Context) (*Token, error) {
 	}
 	redirect := lb.redirect
 
-	state, err := randomState()
-	if err != nil {
-		lb.close()
-		return nil, fmt.Errorf("flows: %s: %w", op, err)
-	}
-	verifier := oauth2.GenerateVerifier() // RFC 7636 §4.1: 32 random octets, base64url
 	cfg := oauth2.Config{
 		ClientID:     b.ClientID,
 		ClientSecret: b.ClientSecret,
@@ -143,18 +137,66 @@ func (b BrowserLogin) Token(ctx context.Context) (*Token, error) {
 		RedirectURL:  redirect,
 		Scopes:       scopes,
 	}
+	ar, err := b.authRequest(&cfg)
+	if err != nil {
+		lb.close()
+		return nil, fmt.Errorf("flows: %s: %w", op, err)
+	}
+
+	results := make(chan callbackResult, 1)
+	defer serveCallback(ctx, lb, &callbackHandler{path: lb.path, state: ar.state, issuer: ep.issuer, issRequired: ep.issRequired, results: results})()
+
+	// The listener is up: only now show and open the URL.
+	res, err := b.await(ctx, ar.url, results, status)
+	if err != nil {
+		return nil, lb.explain(loginCtxErr(ctx, fmt.Errorf("flows: %s: %w", op, err)))
+	}
+	if res.err != nil {
+		return nil, lb.explain(res.err)
+	}
+	exchange := []oauth2.AuthCodeOption{oauth2.VerifierOption(ar.verifier)}
+	if b.Resource != "" {
+		exchange = append(exchange, oauth2.SetAuthURLParam("resource", b.Resource)) // RFC 8707 §2.2
+	}
+	ot, err := cfg.Exchange(withHTTPClient(ctx, b.HTTPClient), res.code, exchange...)
+	if err != nil {
+		return nil, lb.explain(loginCtxErr(ctx, tokenError("code exchange", err)))
+	}
+	t, err := fromOAuth2(ot, scopes, now(b.Now))
+	if err != nil {
+		return nil, fmt.Errorf("flows: code exchange: %w", err)
+	}
+	if err := checkIDToken(ctx, httpClient(b.HTTPClient), "code exchange", t, ep, b.ClientID, ar.nonce); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// authorization is one authorization request (RFC 6749 §4.1.1) and what the rest of the
+// login needs of it.
+type authorization struct {
+	state, verifier, nonce, url string
+}
+
+// authRequest builds the authorization request: state, PKCE S256, a nonce with openid,
+// prompt=login when forced, and the resource indicator.
+func (b BrowserLogin) authRequest(cfg *oauth2.Config) (authorization, error) {
+	var ar authorization
+	var err error
+	if ar.state, err = randomState(); err != nil {
+		return ar, err
+	}
+	ar.verifier = oauth2.GenerateVerifier() // RFC 7636 §4.1: 32 random octets, base64url
 	// RFC 8252 §8.1: "Public native app clients MUST implement ... PKCE"; RFC 7636 §4.2:
 	// S256 is used whenever the client can (it always can).
-	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(ar.verifier)}
 	// OpenID Connect Core §3.1.2.1: a nonce binds the ID token to this login; it must come
 	// back in the ID token unchanged.
-	nonce := ""
-	if slices.Contains(scopes, "openid") {
-		if nonce, err = randomState(); err != nil {
-			lb.close()
-			return nil, fmt.Errorf("flows: %s: %w", op, err)
+	if slices.Contains(cfg.Scopes, "openid") {
+		if ar.nonce, err = randomState(); err != nil {
+			return ar, err
 		}
-		opts = append(opts, oauth2.SetAuthURLParam("nonce", nonce))
+		opts = append(opts, oauth2.SetAuthURLParam("nonce", ar.nonce))
 	}
 	if b.ForceLogin {
 		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"))
@@ -162,11 +204,16 @@ func (b BrowserLogin) Token(ctx context.Context) (*Token, error) {
 	if b.Resource != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("resource", b.Resource))
 	}
-	authURL := cfg.AuthCodeURL(state, opts...)
+	ar.url = cfg.AuthCodeURL(ar.state, opts...)
+	return ar, nil
+}
 
-	results := make(chan callbackResult, 1)
+// serveCallback serves h on the loopback listeners until the returned stop is called, which
+// always shuts them down: Shutdown lets the "you can close this window" page finish, then
+// Close drops whatever is left (a browser's idle keep-alive connection).
+func serveCallback(ctx context.Context, lb *loopback, h http.Handler) (stop func()) {
 	srv := &http.Server{
-		Handler:           &callbackHandler{path: lb.path, state: state, issuer: ep.issuer, issRequired: ep.issRequired, results: results},
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		// Connection-level noise (a browser dropping a connection) is not the user's business.
 		ErrorLog: log.New(io.Discard, "", 0),
@@ -180,17 +227,18 @@ func (b BrowserLogin) Token(ctx context.Context) (*Token, error) {
 		}
 		wg.Wait()
 	}()
-	// The listener always shuts down: Shutdown lets the "you can close this window" page
-	// finish, then Close drops whatever is left (a browser's idle keep-alive connection).
-	defer func() {
+	return func() {
 		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer scancel()
 		_ = srv.Shutdown(sctx)
 		_ = srv.Close()
 		<-served
-	}()
+	}
+}
 
-	// The listener is up: only now show and open the URL.
+// await shows authURL, opens it unless NoBrowser, and waits for the callback's result; the
+// error is ctx's when it ends first.
+func (b BrowserLogin) await(ctx context.Context, authURL string, results <-chan callbackResult, status io.Writer) (callbackResult, error) {
 	fmt.Fprintf(status, "Open this URL in your browser to log in:\n\n  %s\n\n", authURL)
 	opened := make(chan error, 1)
 	if !b.NoBrowser {
@@ -202,9 +250,7 @@ func (b BrowserLogin) Token(ctx context.Context) (*Token, error) {
 		// on its own, and its result is reported from here.
 		go func() { opened <- open(authURL) }()
 	}
-
-	var res callbackResult
-	for waiting := true; waiting; {
+	for {
 		select {
 		case err := <-opened:
 			if err != nil {
@@ -212,31 +258,12 @@ func (b BrowserLogin) Token(ctx context.Context) (*Token, error) {
 			} else {
 				fmt.Fprintln(status, "Waiting for the login in the browser…")
 			}
-		case res = <-results:
-			waiting = false
+		case res := <-results:
+			return res, nil
 		case <-ctx.Done():
-			return nil, lb.explain(loginCtxErr(ctx, fmt.Errorf("flows: %s: %w", op, ctx.Err())))
+			return callbackResult{}, ctx.Err()
 		}
 	}
-	if res.err != nil {
-		return nil, lb.explain(res.err)
-	}
-	exchange := []oauth2.AuthCodeOption{oauth2.VerifierOption(verifier)}
-	if b.Resource != "" {
-		exchange = append(exchange, oauth2.SetAuthURLParam("resource", b.Resource)) // RFC 8707 §2.2
-	}
-	ot, err := cfg.Exchange(withHTTPClient(ctx, b.HTTPClient), res.code, exchange...)
-	if err != nil {
-		return nil, lb.explain(loginCtxErr(ctx, tokenError("code exchange", err)))
-	}
-	t, err := fromOAuth2(ot, scopes, now(b.Now))
-	if err != nil {
-		return nil, fmt.Errorf("flows: code exchange: %w", err)
-	}
-	if err := checkIDToken(ctx, httpClient(b.HTTPClient), "code exchange", t, ep, b.ClientID, nonce); err != nil {
-		return nil, err
-	}
-	return t, nil
 }
 
 // loginCtxErr turns the end of the login's own time limit into its *TimeoutError; every other

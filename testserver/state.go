@@ -154,3 +154,42 @@ func restoreSnapshot(t txn, st *snapshot, putToken func(tokenEntry) error, putDe
 	}
 	return nil
 }
+
+// dumpTables reads every table into st (dump of both stores): each runs a query and calls
+// scan on every row of its result; deviceCols is the store's column list of devices.
+func dumpTables(st *snapshot, deviceCols string, each func(q string, scan func(scanner) error) error) error {
+	return errors.Join(
+		each(`SELECT k, v FROM meta`, func(r scanner) error {
+			var k string
+			var v []byte
+			err := r.Scan(&k, &v)
+			st.Meta[k] = v
+			return err
+		}),
+		each(`SELECT `+clientCols+` FROM clients`, func(r scanner) error {
+			c, err := scanClient(r)
+			st.Clients = append(st.Clients, c)
+			return err
+		}),
+		each(`SELECT hash, `+tokenCols+` FROM tokens`, func(r scanner) error {
+			var e tokenEntry
+			t := &e.tokenRow
+			err := r.Scan(&e.Hash, &t.Kind, &t.ClientID, &t.GrantID, &t.Subject, &t.Scope, &t.Origin, &t.IssuedAt, &t.ExpiresAt, &t.Uses, &t.Revoked, &t.Data)
+			st.Tokens = append(st.Tokens, e)
+			return err
+		}),
+		each(`SELECT hash, username, auth_time, expires_at FROM sessions`, func(r scanner) error {
+			var e sessionEntry
+			err := r.Scan(&e.Hash, &e.Username, &e.AuthTime, &e.ExpiresAt)
+			st.Sessions = append(st.Sessions, e)
+			return err
+		}),
+		each(`SELECT `+deviceCols+` FROM devices`, func(r scanner) error {
+			d, err := scanDevice(r)
+			if err == nil {
+				st.Devices = append(st.Devices, entryOf(d))
+			}
+			return err
+		}),
+	)
+}

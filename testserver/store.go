@@ -748,7 +748,7 @@ func (t *sqlTxn) wipe() error {
 
 func (s *store) dump(ctx context.Context) (*snapshot, error) {
 	st := &snapshot{Meta: map[string][]byte{}, Clients: []*clientRow{}, Tokens: []tokenEntry{}, Sessions: []sessionEntry{}, Devices: []deviceEntry{}}
-	each := func(q string, scan func(*sql.Rows) error) error {
+	each := func(q string, scan func(scanner) error) error {
 		rows, err := s.r.QueryContext(ctx, q)
 		if err != nil {
 			return err
@@ -761,40 +761,7 @@ func (s *store) dump(ctx context.Context) (*snapshot, error) {
 		}
 		return rows.Err()
 	}
-	err := errors.Join(
-		each(`SELECT k, v FROM meta`, func(r *sql.Rows) error {
-			var k string
-			var v []byte
-			err := r.Scan(&k, &v)
-			st.Meta[k] = v
-			return err
-		}),
-		each(`SELECT `+clientCols+` FROM clients`, func(r *sql.Rows) error {
-			c, err := scanClient(r)
-			st.Clients = append(st.Clients, c)
-			return err
-		}),
-		each(`SELECT hash, `+tokenCols+` FROM tokens`, func(r *sql.Rows) error {
-			var e tokenEntry
-			t := &e.tokenRow
-			err := r.Scan(&e.Hash, &t.Kind, &t.ClientID, &t.GrantID, &t.Subject, &t.Scope, &t.Origin, &t.IssuedAt, &t.ExpiresAt, &t.Uses, &t.Revoked, &t.Data)
-			st.Tokens = append(st.Tokens, e)
-			return err
-		}),
-		each(`SELECT hash, username, auth_time, expires_at FROM sessions`, func(r *sql.Rows) error {
-			var e sessionEntry
-			err := r.Scan(&e.Hash, &e.Username, &e.AuthTime, &e.ExpiresAt)
-			st.Sessions = append(st.Sessions, e)
-			return err
-		}),
-		each(`SELECT `+deviceCols+` FROM devices`, func(r *sql.Rows) error {
-			d, err := scanDevice(r)
-			if err == nil {
-				st.Devices = append(st.Devices, entryOf(d))
-			}
-			return err
-		}),
-	)
+	err := dumpTables(st, deviceCols, each)
 	return st, fault(err)
 }
 
