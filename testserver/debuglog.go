@@ -3,7 +3,6 @@ package testserver
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -375,19 +374,18 @@ func (d *debugger) describe(r *http.Request, reqBody []byte, cw *captureWriter) 
 	if r.Method == http.MethodGet {
 		form = r.URL.Query()
 	}
-	var resp map[string]any
-	if mediaTypeIs(cw.header.Get("Content-Type"), "application/json") {
-		json.Unmarshal(cw.body.Bytes(), &resp)
-	}
-	if code, ok := resp["error"].(string); ok {
+	// The answer's top-level string members, clear: read here, masked in e.Response.
+	resp := map[string]string{}
+	e.Response = maskedResponse(cw, func(k, v string) { resp[k] = v })
+	if code, ok := resp["error"]; ok {
 		e.Error = code
-		e.Description, _ = resp["error_description"].(string)
+		e.Description = resp["error_description"]
 	}
 	if n := errorNote(r); n != nil && n.err != nil && e.Error == "" {
 		e.Error, e.Description = n.err.Code, n.err.Description
 	}
 	basicID := basicClientID(r)
-	str := func(k string) string { s, _ := resp[k].(string); return s }
+	str := func(k string) string { return resp[k] }
 	sub := strings.TrimPrefix(requestPath(r), d.s.path)
 	reg := d.s.beh.RegistrationPath
 	switch {
@@ -472,7 +470,6 @@ func (d *debugger) describe(r *http.Request, reqBody []byte, cw *captureWriter) 
 	}
 	e.Explain = explain(e)
 	e.Request = maskedRequest(r, reqBody)
-	e.Response = maskedResponse(cw)
 	return e
 }
 
@@ -604,34 +601,35 @@ func maskHeader(name, v string) string {
 func maskedRequest(r *http.Request, body []byte) string {
 	var b strings.Builder
 	maskedHeaders(&b, r.Header, "Content-Type", "Authorization", "Cookie", "If-Match")
-	maskedBody(&b, r.Header.Get("Content-Type"), body)
+	maskedBody(&b, r.Header.Get("Content-Type"), body, nil)
 	return strings.TrimSpace(b.String())
 }
 
-func maskedResponse(cw *captureWriter) string {
+// maskedResponse is the answer as the debugger shows it; top gets the clear top-level string
+// members of a JSON body (maskedJSON).
+func maskedResponse(cw *captureWriter, top func(name, value string)) string {
 	var b strings.Builder
 	maskedHeaders(&b, cw.header, "Content-Type", "Location", "Set-Cookie", "WWW-Authenticate", "ETag", "Retry-After")
 	if !mediaTypeIs(cw.header.Get("Content-Type"), "text/html") {
-		maskedBody(&b, cw.header.Get("Content-Type"), cw.body.Bytes())
+		maskedBody(&b, cw.header.Get("Content-Type"), cw.body.Bytes(), top)
 	} else if cw.body.Len() > 0 {
 		b.WriteString("\n(an HTML page)")
 	}
 	return strings.TrimSpace(b.String())
 }
 
-func maskedBody(b *strings.Builder, ct string, body []byte) {
+func maskedBody(b *strings.Builder, ct string, body []byte, top func(name, value string)) {
 	if len(body) == 0 {
 		return
 	}
 	b.WriteByte('\n')
 	switch {
 	case mediaTypeIs(ct, "application/json"):
-		var v any
-		if err := json.Unmarshal(body, &v); err != nil {
+		out, ok := maskedJSON(body, top)
+		if !ok {
 			b.WriteString("(not valid JSON, not shown)")
 			return
 		}
-		out, _ := json.MarshalIndent(maskJSON(v, false), "", "  ")
 		b.Write(out)
 	case mediaTypeIs(ct, "application/x-www-form-urlencoded"):
 		q, err := url.ParseQuery(string(body))
@@ -655,32 +653,4 @@ func maskedBody(b *strings.Builder, ct string, body []byte) {
 	default:
 		fmt.Fprintf(b, "(%d bytes of %s, not shown)", len(body), cmpOr(ct, "unknown type"))
 	}
-}
-
-// maskJSON replaces the values of secret members; inJWKS applies the JWK private members.
-func maskJSON(v any, inJWKS bool) any {
-	switch t := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, x := range t {
-			switch {
-			case isSecretName(k) || inJWKS && jwkPrivateMembers[k]:
-				if s, ok := x.(string); ok {
-					out[k] = maskSecret(s)
-				} else {
-					out[k] = "••••"
-				}
-			default:
-				out[k] = maskJSON(x, inJWKS || k == "jwks")
-			}
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, x := range t {
-			out[i] = maskJSON(x, inJWKS)
-		}
-		return out
-	}
-	return v
 }
