@@ -319,8 +319,8 @@ func checkField(k string, kind fieldKind, raw json.RawMessage) (json.RawMessage,
 	}
 	switch kind {
 	case kString, kURL:
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
+		s, ok := jsonString(raw)
+		if !ok {
 			return nil, nil, typeErr("a string")
 		}
 		if hasControl(s) {
@@ -333,8 +333,8 @@ func checkField(k string, kind fieldKind, raw json.RawMessage) (json.RawMessage,
 		}
 		return raw, s, nil // a valid JSON string as sent
 	case kStrings, kURLs:
-		var a []string
-		if json.Unmarshal(raw, &a) != nil {
+		a, ok := jsonStrings(raw)
+		if !ok {
 			return nil, nil, typeErr("an array of strings")
 		}
 		if len(a) > maxArray {
@@ -654,4 +654,53 @@ func dedupe(a []string) []string {
 		}
 	}
 	return out
+}
+
+// jsonString decodes a JSON string (raw from a body decodeObject accepted: valid JSON and
+// UTF-8), without encoding/json when it has no escapes: most metadata values have none, and
+// checking a registration's fields was a tenth of its CPU time.
+func jsonString(raw json.RawMessage) (string, bool) {
+	raw = bytes.TrimSpace(raw)
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && bytes.IndexByte(raw[1:n-1], '\\') < 0 {
+		return string(raw[1 : n-1]), true // no escape: no quote inside either
+	}
+	var s string
+	return s, json.Unmarshal(raw, &s) == nil
+}
+
+// jsonStrings decodes a JSON array of strings as jsonString does, with encoding/json for
+// anything but a flat array of strings without escapes.
+func jsonStrings(raw json.RawMessage) ([]string, bool) {
+	t := bytes.TrimSpace(raw)
+	if len(t) < 2 || t[0] != '[' || t[len(t)-1] != ']' || bytes.IndexByte(t, '\\') >= 0 {
+		return jsonStringsSlow(raw)
+	}
+	body := bytes.TrimSpace(t[1 : len(t)-1])
+	out := []string{}
+	for len(body) > 0 {
+		if body[0] != '"' {
+			return jsonStringsSlow(raw)
+		}
+		end := bytes.IndexByte(body[1:], '"') + 1
+		if end == 0 {
+			return jsonStringsSlow(raw)
+		}
+		out = append(out, string(body[1:end]))
+		body = bytes.TrimSpace(body[end+1:])
+		if len(body) > 0 {
+			if body[0] != ',' {
+				return jsonStringsSlow(raw)
+			}
+			body = bytes.TrimSpace(body[1:])
+			if len(body) == 0 {
+				return jsonStringsSlow(raw) // a trailing comma: not JSON
+			}
+		}
+	}
+	return out, true
+}
+
+func jsonStringsSlow(raw json.RawMessage) ([]string, bool) {
+	var a []string
+	return a, json.Unmarshal(raw, &a) == nil
 }

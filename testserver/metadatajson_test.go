@@ -1,0 +1,31 @@
+package testserver
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzJSONStrings: on any valid JSON value, jsonString and jsonStrings decode exactly what
+// encoding/json does.
+func FuzzJSONStrings(f *testing.F) {
+	for _, s := range []string{`"a"`, `"a\"b"`, `["x", "y" ]`, `[]`, `[ "a",null]`, `["a",1]`, `[["a"]]`, `"é\u00e9"`, `null`, `{"a":"b"}`, `[ "a" , "b\\c" ]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if !json.Valid(in) || !utf8.Valid(in) {
+			return
+		}
+		var s string
+		serr := json.Unmarshal(in, &s)
+		if got, ok := jsonString(in); ok != (serr == nil) || ok && got != s {
+			t.Fatalf("jsonString(%q) = %q, %v; encoding/json %q, %v", in, got, ok, s, serr)
+		}
+		var a []string
+		aerr := json.Unmarshal(in, &a)
+		if got, ok := jsonStrings(in); ok != (aerr == nil) || ok && !slices.Equal(got, a) {
+			t.Fatalf("jsonStrings(%q) = %q, %v; encoding/json %q, %v", in, got, ok, a, aerr)
+		}
+	})
+}
