@@ -26,9 +26,9 @@ import (
 // UPDATEs. A value of meta that is missing is created under a transaction-scoped advisory
 // lock, so that replicas starting together create one signing key and read it back.
 //
-// Writes run at READ COMMITTED, each fn in its own transaction (batch has no group commit
-// here: PostgreSQL groups concurrent commits itself). A deadlock or serialization failure
-// runs fn again, a bounded number of times.
+// Writes run at READ COMMITTED, a multi-statement fn in its own transaction; single
+// statements join a group commit (store_postgres_pipe.go). A deadlock or serialization
+// failure runs fn again, a bounded number of times.
 
 // pgSchema is the SQLite schema of migrations[0] in PostgreSQL types: BLOB is bytea, INTEGER
 // bigint; revoked is a boolean. pgMigrations[i] takes version i to i+1, as migrations[i].
