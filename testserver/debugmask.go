@@ -96,43 +96,27 @@ func (m *jsonMasker) value(depth int, inJWKS bool) bool {
 }
 
 func (m *jsonMasker) array(depth int, inJWKS bool) bool {
-	m.i++
-	m.out = append(m.out, '[')
-	if m.next(']') {
-		m.out = append(m.out, ']')
-		return true
-	}
-	for {
-		m.newline(depth + 1)
-		if !m.value(depth+1, inJWKS) {
-			return false
-		}
-		if m.next(']') {
-			break
-		}
-		if !m.next(',') {
-			return false
-		}
-		m.out = append(m.out, ',')
-	}
-	m.newline(depth)
-	m.out = append(m.out, ']')
-	return true
+	return m.container(depth, '[', ']', func() bool { return m.value(depth+1, inJWKS) })
 }
 
 func (m *jsonMasker) object(depth int, inJWKS bool) bool {
+	return m.container(depth, '{', '}', func() bool { return m.member(depth, inJWKS) })
+}
+
+// container copies an array or object at depth: open, the items one per line, end.
+func (m *jsonMasker) container(depth int, open, end byte, item func() bool) bool {
 	m.i++
-	m.out = append(m.out, '{')
-	if m.next('}') {
-		m.out = append(m.out, '}')
+	m.out = append(m.out, open)
+	if m.next(end) {
+		m.out = append(m.out, end)
 		return true
 	}
 	for {
 		m.newline(depth + 1)
-		if !m.member(depth, inJWKS) {
+		if !item() {
 			return false
 		}
-		if m.next('}') {
+		if m.next(end) {
 			break
 		}
 		if !m.next(',') {
@@ -141,7 +125,7 @@ func (m *jsonMasker) object(depth int, inJWKS bool) bool {
 		m.out = append(m.out, ',')
 	}
 	m.newline(depth)
-	m.out = append(m.out, '}')
+	m.out = append(m.out, end)
 	return true
 }
 
