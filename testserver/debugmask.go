@@ -2,8 +2,6 @@ package testserver
 
 import (
 	"bytes"
-	"encoding/json"
-	"unicode/utf8"
 )
 
 // maskedJSON is a JSON body as the debugger shows it: indented by two spaces, in the order it
@@ -139,7 +137,7 @@ func (m *jsonMasker) member(depth int, inJWKS bool) bool {
 	if !ok || !m.next(':') {
 		return false
 	}
-	name := unquoteJSON(raw)
+	name, _ := jsonString(raw)
 	m.out = append(append(m.out, raw...), ':', ' ')
 	m.space()
 	isString := m.i < len(m.src) && m.src[m.i] == '"'
@@ -150,7 +148,7 @@ func (m *jsonMasker) member(depth int, inJWKS bool) bool {
 		if !ok {
 			return false
 		}
-		v := unquoteJSON(raw)
+		v, _ := jsonString(raw)
 		if depth == 0 && m.top != nil {
 			m.top(name, v)
 		}
@@ -244,14 +242,4 @@ func (m *jsonMasker) number() bool {
 	}
 	m.out = append(m.out, m.src[start:m.i]...)
 	return true
-}
-
-// unquoteJSON is the value of a valid JSON string literal.
-func unquoteJSON(raw []byte) string {
-	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
-		return string(raw[1 : len(raw)-1])
-	}
-	var s string
-	json.Unmarshal(raw, &s)
-	return s
 }
