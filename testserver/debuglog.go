@@ -384,6 +384,19 @@ func (d *debugger) describe(r *http.Request, reqBody []byte, cw *captureWriter) 
 	if n := errorNote(r); n != nil && n.err != nil && e.Error == "" {
 		e.Error, e.Description = n.err.Code, n.err.Description
 	}
+	d.classify(e, r, cw, form, resp, now)
+	if e.Error == "" && e.Status >= 400 {
+		e.Error = http.StatusText(e.Status)
+	}
+	e.Explain = explain(e)
+	e.Request = maskedRequest(r, reqBody)
+	return e
+}
+
+// classify names the exchange's endpoint, kind and client from the request, its form, the
+// answer and the answer's top-level string members (resp), and updates the indexes of
+// clients, tokens and sessions.
+func (d *debugger) classify(e *exchange, r *http.Request, cw *captureWriter, form url.Values, resp map[string]string, now time.Time) {
 	basicID := basicClientID(r)
 	str := func(k string) string { return resp[k] }
 	sub := strings.TrimPrefix(requestPath(r), d.s.path)
@@ -465,12 +478,6 @@ func (d *debugger) describe(r *http.Request, reqBody []byte, cw *captureWriter) 
 	default:
 		e.Endpoint, e.Kind = "other", r.Method+" "+sub
 	}
-	if e.Error == "" && e.Status >= 400 {
-		e.Error = http.StatusText(e.Status)
-	}
-	e.Explain = explain(e)
-	e.Request = maskedRequest(r, reqBody)
-	return e
 }
 
 // describeLogin names an authorization request: a login with the form, a silent login by SSO,
