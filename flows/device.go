@@ -77,37 +77,59 @@ const (
 // error from the server, a *TimeoutError when the code expires unapproved, and an error
 // wrapping context.Canceled when ctx is canceled.
 func (d DeviceFlow) Token(ctx context.Context) (*Token, error) {
-	const op = "device"
 	if d.ClientID == "" {
-		return nil, fmt.Errorf("flows: %s: no client id: give the client's id (--client-id)", op)
+		return nil, fmt.Errorf("flows: %s: no client id: give the client's id (--client-id)", deviceOp)
 	}
-	nowf := d.Now
-	if nowf == nil {
-		nowf = time.Now
+	run := deviceRun{d: d, hc: httpClient(d.HTTPClient), scopes: requestedScopes(d.Scopes), now: d.Now, sleep: d.Sleep}
+	if run.now == nil {
+		run.now = time.Now
 	}
-	sleep := d.Sleep
-	if sleep == nil {
-		sleep = sleepCtx
+	if run.sleep == nil {
+		run.sleep = sleepCtx
+	}
+	var err error
+	run.ep, err = resolve(ctx, d.HTTPClient, deviceOp, d.Issuer, endpoints{device: d.DeviceAuthURL, token: d.TokenURL},
+		"device_authorization_endpoint", "token_endpoint")
+	if err != nil {
+		return nil, err
+	}
+	_, method, err := authStyle(d.AuthMethod, d.ClientSecret, run.ep.authMethod)
+	if err != nil {
+		return nil, fmt.Errorf("flows: %s: %w", deviceOp, err)
+	}
+	run.auth = clientAuth{id: d.ClientID, secret: d.ClientSecret, method: method}
+	a, deviceCode, wait, err := run.authorize(ctx)
+	if err != nil {
+		return nil, err
 	}
 	status := d.Status
 	if status == nil {
 		status = io.Discard
 	}
-	ep, err := resolve(ctx, d.HTTPClient, op, d.Issuer, endpoints{device: d.DeviceAuthURL, token: d.TokenURL},
-		"device_authorization_endpoint", "token_endpoint")
-	if err != nil {
-		return nil, err
+	a.show(status)
+	if d.Notify != nil {
+		d.Notify(a)
 	}
-	_, method, err := authStyle(d.AuthMethod, d.ClientSecret, ep.authMethod)
-	if err != nil {
-		return nil, fmt.Errorf("flows: %s: %w", op, err)
-	}
-	scopes := requestedScopes(d.Scopes)
-	hc := httpClient(d.HTTPClient)
-	auth := clientAuth{id: d.ClientID, secret: d.ClientSecret, method: method}
+	return run.poll(ctx, deviceCode, wait, a.Expiry)
+}
 
-	// RFC 8628 §3.1: the device authorization request.
-	start := nowf()
+const deviceOp = "device"
+
+// deviceRun is what the steps of one DeviceFlow.Token share.
+type deviceRun struct {
+	d      DeviceFlow
+	hc     *http.Client
+	ep     endpoints
+	auth   clientAuth
+	scopes []string
+	now    func() time.Time
+	sleep  func(ctx context.Context, d time.Duration) error
+}
+
+// authorize makes the device authorization request (RFC 8628 §3.1) and checks the response
+// (§3.2); wait is the first polling interval.
+func (r deviceRun) authorize(ctx context.Context) (a DeviceAuthorization, deviceCode string, wait time.Duration, err error) {
+	start := r.now()
 	var dar struct {
 		DeviceCode              string      `json:"device_code"`
 		UserCode                string      `json:"user_code"`
@@ -116,12 +138,12 @@ func (d DeviceFlow) Token(ctx context.Context) (*Token, error) {
 		ExpiresIn               json.Number `json:"expires_in"`
 		Interval                json.Number `json:"interval"`
 	}
-	daForm := scopeForm(scopes)
-	if d.Resource != "" {
-		daForm.Set("resource", d.Resource)
+	daForm := scopeForm(r.scopes)
+	if r.d.Resource != "" {
+		daForm.Set("resource", r.d.Resource)
 	}
-	if err := postForm(ctx, hc, "device authorization", ep.device, auth, daForm, &dar); err != nil {
-		return nil, err
+	if err := postForm(ctx, r.hc, "device authorization", r.ep.device, r.auth, daForm, &dar); err != nil {
+		return a, "", 0, err
 	}
 	expiresIn, _ := dar.ExpiresIn.Int64()
 	interval, _ := dar.Interval.Int64()
@@ -137,9 +159,9 @@ func (d DeviceFlow) Token(ctx context.Context) (*Token, error) {
 		missing = append(missing, "expires_in")
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("flows: device authorization: the response lacks %s, which RFC 8628 §3.2 requires: the server is not conforming", strings.Join(missing, ", "))
+		return a, "", 0, fmt.Errorf("flows: device authorization: the response lacks %s, which RFC 8628 §3.2 requires: the server is not conforming", strings.Join(missing, ", "))
 	}
-	a := DeviceAuthorization{
+	a = DeviceAuthorization{
 		UserCode:                dar.UserCode,
 		VerificationURI:         dar.VerificationURI,
 		VerificationURIComplete: dar.VerificationURIComplete,
@@ -147,42 +169,45 @@ func (d DeviceFlow) Token(ctx context.Context) (*Token, error) {
 		Interval:                interval,
 		Expiry:                  start.Add(time.Duration(expiresIn) * time.Second),
 	}
-	wait := time.Duration(interval) * time.Second
+	wait = time.Duration(interval) * time.Second
 	if interval <= 0 || interval > 3600 {
 		wait, a.Interval = defaultDeviceInterval, int64(defaultDeviceInterval/time.Second)
 	}
+	return a, dar.DeviceCode, wait, nil
+}
 
-	// RFC 8628 §3.3: show the user code and the verification URI.
-	fmt.Fprintf(status, "To log in, visit:\n\n  %s\n\nand enter the code:  %s\n", a.VerificationURI, a.UserCode)
+// show writes the user code and the verification URI (RFC 8628 §3.3).
+func (a DeviceAuthorization) show(w io.Writer) {
+	fmt.Fprintf(w, "To log in, visit:\n\n  %s\n\nand enter the code:  %s\n", a.VerificationURI, a.UserCode)
 	if a.VerificationURIComplete != "" {
-		fmt.Fprintf(status, "\nor open this URL, which includes the code:\n\n  %s\n", a.VerificationURIComplete)
+		fmt.Fprintf(w, "\nor open this URL, which includes the code:\n\n  %s\n", a.VerificationURIComplete)
 	}
-	fmt.Fprintf(status, "\nThe code expires in %s. Waiting for approval…\n", time.Duration(expiresIn)*time.Second)
-	if d.Notify != nil {
-		d.Notify(a)
-	}
+	fmt.Fprintf(w, "\nThe code expires in %s. Waiting for approval…\n", time.Duration(a.ExpiresIn)*time.Second)
+}
 
-	// RFC 8628 §3.4, §3.5: poll the token endpoint.
-	form := url.Values{"grant_type": {grantDeviceCode}, "device_code": {dar.DeviceCode}}
-	if d.Resource != "" {
-		form.Set("resource", d.Resource)
+// poll asks the token endpoint for the token until the user decides or the code expires
+// (RFC 8628 §3.4, §3.5).
+func (r deviceRun) poll(ctx context.Context, deviceCode string, wait time.Duration, expiry time.Time) (*Token, error) {
+	form := url.Values{"grant_type": {grantDeviceCode}, "device_code": {deviceCode}}
+	if r.d.Resource != "" {
+		form.Set("resource", r.d.Resource)
 	}
 	connErrors := 0
 	for range maxDevicePolls {
-		if err := sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("flows: %s: %w", op, err)
+		if err := r.sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("flows: %s: %w", deviceOp, err)
 		}
-		if !nowf().Before(a.Expiry) {
-			return nil, &TimeoutError{Op: op}
+		if !r.now().Before(expiry) {
+			return nil, &TimeoutError{Op: deviceOp}
 		}
 		var tr tokenResponse
-		err := postForm(ctx, hc, "device token", ep.token, auth, form, &tr)
+		err := postForm(ctx, r.hc, "device token", r.ep.token, r.auth, form, &tr)
 		var pe *Error
 		switch {
 		case err == nil:
-			t, err := tr.token(scopes, nowf())
+			t, err := tr.token(r.scopes, r.now())
 			if err == nil {
-				err = checkIDToken(ctx, hc, "device token", t, ep, d.ClientID, "")
+				err = checkIDToken(ctx, r.hc, "device token", t, r.ep, r.d.ClientID, "")
 			}
 			if err != nil {
 				return nil, err
@@ -196,7 +221,7 @@ func (d DeviceFlow) Token(ctx context.Context) (*Token, error) {
 		case errors.As(err, &pe):
 			return nil, err // access_denied, expired_token, or anything else: final
 		case ctx.Err() != nil:
-			return nil, fmt.Errorf("flows: %s: %w", op, ctx.Err())
+			return nil, fmt.Errorf("flows: %s: %w", deviceOp, ctx.Err())
 		default:
 			// RFC 8628 §3.5: "on encountering a connection timeout, clients MUST
 			// unilaterally reduce their polling frequency before retrying."
@@ -207,7 +232,7 @@ func (d DeviceFlow) Token(ctx context.Context) (*Token, error) {
 			wait *= 2
 		}
 	}
-	return nil, &TimeoutError{Op: op}
+	return nil, &TimeoutError{Op: deviceOp}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
