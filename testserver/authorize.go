@@ -134,31 +134,8 @@ func (s *Server) parseAuthRequest(ctx context.Context, p url.Values) (*authReque
 		return nil, badRequest("invalid_client", "client %q is unknown or was deleted: the application must register first", id)
 	}
 	ar := &authRequest{client: c, params: p, state: p.Get("state"), maxAge: -1}
-	reqURI := p.Get("redirect_uri")
-	switch {
-	case len(p["redirect_uri"]) > 1:
-		return nil, badRequest("invalid_request", "redirect_uri is sent more than once")
-	case reqURI == "" && len(c.md.RedirectURIs) == 1 && !isLoopbackURI(c.md.RedirectURIs[0]):
-		// RFC 6749 §3.1.2.3: with a single registered URI the parameter may be omitted.
-		ar.redirectURI = c.md.RedirectURIs[0]
-	case reqURI == "":
-		return nil, badRequest("invalid_request", "redirect_uri is missing: client %q must send one of its registered redirect URIs", id)
-	default:
-		ok := false
-		for _, reg := range c.md.RedirectURIs {
-			if reg == reqURI || (s.beh.LoopbackAnyPort || c.doc != nil) && redirectMatches(reg, reqURI) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			match := "loopback URIs match on any port, others exactly"
-			if !s.beh.LoopbackAnyPort {
-				match = "this server matches every redirect URI exactly, a loopback port included"
-			}
-			return nil, badRequest("invalid_request", "redirect_uri %q is not registered for client %q: register it (%s)", reqURI, id, match)
-		}
-		ar.redirectURI, ar.sentRedirect = reqURI, true
+	if ar.redirectURI, ar.sentRedirect, err = s.redirectFor(c, id, p); err != nil {
+		return nil, err
 	}
 	// From here on errors go back to the client.
 	rerr := func(code, format string, args ...any) error {
@@ -188,23 +165,9 @@ func (s *Server) parseAuthRequest(ctx context.Context, p url.Values) (*authReque
 		errors.As(err, &pe)
 		return nil, rerr("invalid_scope", "%s", pe.Description)
 	}
-	ch, method := p.Get("code_challenge"), p.Get("code_challenge_method")
-	switch {
-	case ch == "" && method != "":
-		return nil, rerr("invalid_request", "code_challenge_method without code_challenge")
-	case ch == "" && c.public() && (s.beh.PKCERequired || c.doc != nil):
-		// RFC 9700 §2.1.1 / RFC 8252 §8.1: public clients must use PKCE.
-		return nil, rerr("invalid_request", "PKCE is required for public clients: send code_challenge with code_challenge_method=S256 (RFC 7636)")
-	case ch != "" && !slices.Contains(s.challengeMethods(), cmp.Or(method, "plain")):
-		return nil, rerr("invalid_request", "code_challenge_method %q is not supported: use %s", method, strings.Join(s.challengeMethods(), " or "))
-	case ch != "" && cmp.Or(method, "plain") == "plain" && !validVerifier(ch):
-		return nil, rerr("invalid_request", "a plain code_challenge is the code_verifier itself: 43 to 128 characters of [A-Za-z0-9-._~] (RFC 7636 §4.1)")
-	case ch != "" && method == "S256" && (!validVerifier(ch) || len(ch) != 43):
-		return nil, rerr("invalid_request", "code_challenge is not a base64url SHA-256 (43 characters): compute BASE64URL(SHA256(code_verifier))")
-	}
-	ar.challenge = ch
-	if ch != "" && method != "S256" {
-		ar.challenge = "plain:" + ch // Behaviour.PKCEPlain; the verifier is compared as is
+	var desc string
+	if ar.challenge, desc = s.challengeOf(c, p); desc != "" {
+		return nil, rerr("invalid_request", "%s", desc)
 	}
 	ar.nonce = p.Get("nonce")
 	ar.prompt = strings.Fields(p.Get("prompt"))
@@ -229,6 +192,61 @@ func (s *Server) parseAuthRequest(ctx context.Context, p url.Values) (*authReque
 		return nil, rerr("invalid_target", "%s", pe.Description)
 	}
 	return ar, nil
+}
+
+// redirectFor is the redirect URI of an authorization request (p) of client c (id), and
+// whether the request sent it; an error here is shown on the page, never sent to an
+// unchecked URI.
+func (s *Server) redirectFor(c *client, id string, p url.Values) (uri string, sent bool, err error) {
+	reqURI := p.Get("redirect_uri")
+	switch {
+	case len(p["redirect_uri"]) > 1:
+		return "", false, badRequest("invalid_request", "redirect_uri is sent more than once")
+	case reqURI == "" && len(c.md.RedirectURIs) == 1 && !isLoopbackURI(c.md.RedirectURIs[0]):
+		// RFC 6749 §3.1.2.3: with a single registered URI the parameter may be omitted.
+		return c.md.RedirectURIs[0], false, nil
+	case reqURI == "":
+		return "", false, badRequest("invalid_request", "redirect_uri is missing: client %q must send one of its registered redirect URIs", id)
+	default:
+		ok := false
+		for _, reg := range c.md.RedirectURIs {
+			if reg == reqURI || (s.beh.LoopbackAnyPort || c.doc != nil) && redirectMatches(reg, reqURI) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			match := "loopback URIs match on any port, others exactly"
+			if !s.beh.LoopbackAnyPort {
+				match = "this server matches every redirect URI exactly, a loopback port included"
+			}
+			return "", false, badRequest("invalid_request", "redirect_uri %q is not registered for client %q: register it (%s)", reqURI, id, match)
+		}
+		return reqURI, true, nil
+	}
+}
+
+// challengeOf is the PKCE code challenge of an authorization request (p) of client c, as
+// stored ("plain:" before a plain one), or why it is refused (an invalid_request).
+func (s *Server) challengeOf(c *client, p url.Values) (challenge, refused string) {
+	ch, method := p.Get("code_challenge"), p.Get("code_challenge_method")
+	switch {
+	case ch == "" && method != "":
+		return "", "code_challenge_method without code_challenge"
+	case ch == "" && c.public() && (s.beh.PKCERequired || c.doc != nil):
+		// RFC 9700 §2.1.1 / RFC 8252 §8.1: public clients must use PKCE.
+		return "", "PKCE is required for public clients: send code_challenge with code_challenge_method=S256 (RFC 7636)"
+	case ch != "" && !slices.Contains(s.challengeMethods(), cmp.Or(method, "plain")):
+		return "", fmtS("code_challenge_method %q is not supported: use %s", method, strings.Join(s.challengeMethods(), " or "))
+	case ch != "" && cmp.Or(method, "plain") == "plain" && !validVerifier(ch):
+		return "", "a plain code_challenge is the code_verifier itself: 43 to 128 characters of [A-Za-z0-9-._~] (RFC 7636 §4.1)"
+	case ch != "" && method == "S256" && (!validVerifier(ch) || len(ch) != 43):
+		return "", "code_challenge is not a base64url SHA-256 (43 characters): compute BASE64URL(SHA256(code_verifier))"
+	}
+	if ch != "" && method != "S256" {
+		return "plain:" + ch, "" // Behaviour.PKCEPlain; the verifier is compared as is
+	}
+	return ch, ""
 }
 
 func fmtS(format string, args ...any) string { return errorf(0, "", format, args...).Description }
