@@ -224,46 +224,12 @@ func (v *validator) validate(obj map[string]json.RawMessage) (*metadata, error) 
 		}
 		kind, ok := known[k]
 		if !ok {
-			base, tag, tagged := strings.Cut(k, "#")
-			what := "unknown"
-			switch {
-			case tagged && localizable[base]:
-				if keep, err := member(v.policy().LangMembers, "language-tagged", k); !keep {
-					if err != nil {
-						return nil, err
-					}
-					continue
-				}
-				if !validLangTag(tag) {
-					return nil, badRequest(errInvalidClientMetadata, "%q: %q is not a BCP 47 language tag", k, tag)
-				}
-				kind = known[base]
-			case v.vendor(k):
-				what = "vendor"
-				fallthrough
-			case v.policy().UnknownMembers != MemberStrip:
-				p := v.policy().UnknownMembers
-				if what == "vendor" {
-					p = v.policy().VendorMembers
-				}
-				if keep, err := member(p, what, k); !keep {
-					if err != nil {
-						return nil, err
-					}
-					continue
-				}
-				if err := checkStrings(k, raw); err != nil {
-					return nil, err
-				}
-				var buf bytes.Buffer
-				if err := json.Compact(&buf, raw); err != nil {
-					return nil, badRequest(errInvalidClientMetadata, "%s is not valid JSON", k)
-				}
-				m.Fields[k] = buf.Bytes()
-				continue
-			default:
-				// RFC 7591 §2: "The authorization server MUST ignore any client metadata sent
-				// by the client that it does not understand".
+			var done bool
+			var err error
+			if kind, done, err = v.otherMember(m, k, raw); err != nil {
+				return nil, err
+			}
+			if done {
 				continue
 			}
 		}
@@ -298,6 +264,47 @@ func (v *validator) validate(obj map[string]json.RawMessage) (*metadata, error) 
 		return nil, err
 	}
 	return m, nil
+}
+
+// otherMember handles a member k that is not in known: a language-tagged one (its kind is
+// that of its base name, to be checked as such), or a vendor or unknown one, kept as sent,
+// refused or dropped as the policy says (done: nothing more to do with it).
+func (v *validator) otherMember(m *metadata, k string, raw json.RawMessage) (kind fieldKind, done bool, err error) {
+	base, tag, tagged := strings.Cut(k, "#")
+	what := "unknown"
+	switch {
+	case tagged && localizable[base]:
+		if keep, err := member(v.policy().LangMembers, "language-tagged", k); !keep {
+			return 0, true, err
+		}
+		if !validLangTag(tag) {
+			return 0, false, badRequest(errInvalidClientMetadata, "%q: %q is not a BCP 47 language tag", k, tag)
+		}
+		return known[base], false, nil
+	case v.vendor(k):
+		what = "vendor"
+		fallthrough
+	case v.policy().UnknownMembers != MemberStrip:
+		p := v.policy().UnknownMembers
+		if what == "vendor" {
+			p = v.policy().VendorMembers
+		}
+		if keep, err := member(p, what, k); !keep {
+			return 0, true, err
+		}
+		if err := checkStrings(k, raw); err != nil {
+			return 0, false, err
+		}
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, raw); err != nil {
+			return 0, false, badRequest(errInvalidClientMetadata, "%s is not valid JSON", k)
+		}
+		m.Fields[k] = buf.Bytes()
+		return 0, true, nil
+	}
+	// RFC 7591 §2: "The authorization server MUST ignore any client metadata sent by the
+	// client that it does not understand".
+	return 0, true, nil
 }
 
 func (v *validator) vendor(k string) bool {
