@@ -304,7 +304,32 @@ func (l *debugLog) sessionByRef(ref uint64) *debugSession {
 
 // --- recording ---
 
-// captureWriter keeps the status, the headers and the start of the body of a response.
+// shownResponseHeaders are the response headers an exchange shows (maskedResponse), and all
+// that describe reads; captureWriter keeps only these.
+var shownResponseHeaders = []string{"Content-Type", "Location", "Set-Cookie", "WWW-Authenticate", "ETag", "Retry-After"}
+
+// shownHeaders copies the values of shownResponseHeaders from h (not the whole header: a
+// copy of it per exchange was a sixth of what the debugger allocated).
+func shownHeaders(h http.Header) http.Header {
+	out := make(http.Header, len(shownResponseKeys))
+	for _, k := range shownResponseKeys {
+		if v := h[k]; len(v) > 0 {
+			out[k] = slices.Clone(v)
+		}
+	}
+	return out
+}
+
+// shownResponseKeys are shownResponseHeaders as http.Header keys.
+var shownResponseKeys = func() []string {
+	keys := make([]string, len(shownResponseHeaders))
+	for i, n := range shownResponseHeaders {
+		keys[i] = http.CanonicalHeaderKey(n)
+	}
+	return keys
+}()
+
+// captureWriter keeps the status, the shown headers and the start of the body of a response.
 type captureWriter struct {
 	http.ResponseWriter
 	status int
@@ -315,7 +340,7 @@ type captureWriter struct {
 func (c *captureWriter) WriteHeader(code int) {
 	if c.status == 0 {
 		c.status = code
-		c.header = c.ResponseWriter.Header().Clone()
+		c.header = shownHeaders(c.ResponseWriter.Header())
 	}
 	c.ResponseWriter.WriteHeader(code)
 }
@@ -356,7 +381,7 @@ func (d *debugger) record(next http.Handler, w http.ResponseWriter, r *http.Requ
 	next.ServeHTTP(cw, r)
 	if cw.status == 0 {
 		cw.status = http.StatusOK
-		cw.header = w.Header().Clone()
+		cw.header = shownHeaders(w.Header())
 	}
 	d.log.add(d.describe(r, tee.buf.Bytes(), cw))
 }
@@ -616,7 +641,7 @@ func maskedRequest(r *http.Request, body []byte) string {
 // members of a JSON body (maskedJSON).
 func maskedResponse(cw *captureWriter, top func(name, value string)) string {
 	var b strings.Builder
-	maskedHeaders(&b, cw.header, "Content-Type", "Location", "Set-Cookie", "WWW-Authenticate", "ETag", "Retry-After")
+	maskedHeaders(&b, cw.header, shownResponseHeaders...)
 	if !mediaTypeIs(cw.header.Get("Content-Type"), "text/html") {
 		maskedBody(&b, cw.header.Get("Content-Type"), cw.body.Bytes(), top)
 	} else if cw.body.Len() > 0 {
