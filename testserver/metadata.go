@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -33,6 +34,16 @@ type metadata struct {
 	ResponseTypes []string                   `json:"response_types"`
 	AuthMethod    string                     `json:"token_endpoint_auth_method"`
 	Scope         string                     `json:"scope"`
+
+	enc  []byte // Fields as encodeObject writes them, made once by encoded
+	once sync.Once
+}
+
+// encoded is encodeObject(m.Fields), computed once: a registration stores it, hashes it for
+// its entity tag and answers with it. Fields must not change after the first call.
+func (m *metadata) encoded() []byte {
+	m.once.Do(func() { m.enc = encodeObject(m.Fields) })
+	return m.enc
 }
 
 func (m *metadata) has(grant string) bool { return slices.Contains(m.GrantTypes, grant) }
@@ -177,12 +188,77 @@ func decodeObject(body []byte) (map[string]json.RawMessage, error) {
 		}
 		return nil, badRequest(errInvalidClientMetadata, "the request body is %s: send client metadata as one JSON object (RFC 7591 §3.1)", what)
 	}
-	var obj map[string]json.RawMessage
-	// json.Unmarshal also rejects data after the object.
-	if err := json.Unmarshal(body, &obj); err != nil {
+	if !json.Valid(body) { // also data after the object
+		var obj map[string]json.RawMessage
+		err := json.Unmarshal(body, &obj) // for the position of the error
 		return nil, badRequest(errInvalidClientMetadata, "the request body is malformed JSON (%s): send exactly one JSON object", jsonErr(err))
 	}
-	return obj, nil
+	return objectMembers(body), nil
+}
+
+// objectMembers splits valid JSON (json.Valid) that is an object into its members, as
+// json.Unmarshal into a map[string]json.RawMessage does (a name sent twice: the last value),
+// without reflection; the values are slices of body.
+func objectMembers(body []byte) map[string]json.RawMessage {
+	obj := map[string]json.RawMessage{}
+	i := bytes.IndexByte(body, '{') + 1
+	for {
+		i = skipSpace(body, i)
+		if body[i] == '}' {
+			return obj
+		}
+		if body[i] == ',' {
+			i = skipSpace(body, i+1)
+		}
+		end := skipJSON(body, i)
+		name, _ := jsonString(body[i:end])
+		i = skipSpace(body, end) + 1 // past ':'
+		i = skipSpace(body, i)
+		end = skipJSON(body, i)
+		obj[name] = body[i:end:end]
+		i = end
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// skipJSON returns the end of the value that starts at b[i], in valid JSON.
+func skipJSON(b []byte, i int) int {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[':
+			depth++
+			continue
+		case '}', ']':
+			if depth == 0 {
+				return i // the end of a number or literal
+			}
+			depth--
+		case ' ', '\t', '\r', '\n', ',', ':':
+			if depth == 0 {
+				return i
+			}
+			continue
+		default:
+			continue // in a number or literal
+		}
+		if depth == 0 {
+			return i + 1
+		}
+	}
+	return i
 }
 
 func jsonErr(err error) string {

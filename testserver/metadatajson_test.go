@@ -28,3 +28,26 @@ func FuzzJSONStrings(f *testing.F) {
 		}
 	})
 }
+
+// FuzzObjectMembers: on any valid JSON object, decodeObject's members are exactly what
+// encoding/json finds (a name sent twice: the last value).
+func FuzzObjectMembers(f *testing.F) {
+	for _, s := range []string{`{}`, ` { "a" : 1 , "b":[1,{"c":"}"}], "a":"x\"y" } `, `{"":null,"t":true,"n":-1.5e3}`, `{"a\u00e9":{"b":[]}}`, `{"x":"\\"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var want map[string]json.RawMessage
+		if !json.Valid(in) || json.Unmarshal(in, &want) != nil || want == nil {
+			return
+		}
+		got := objectMembers(in)
+		if len(got) != len(want) {
+			t.Fatalf("objectMembers(%q) = %q; encoding/json %q", in, got, want)
+		}
+		for k, v := range want {
+			if string(got[k]) != string(v) {
+				t.Fatalf("objectMembers(%q)[%q] = %q; encoding/json %q", in, k, got[k], v)
+			}
+		}
+	})
+}

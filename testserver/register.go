@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -227,7 +228,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) (*clientInfo, 
 		if err != nil {
 			return nil, err
 		}
-		row.Metadata = string(encodeObject(md.Fields))
+		row.Metadata = string(md.encoded())
 	}
 	var secret string
 	if md.AuthMethod != "none" {
@@ -272,7 +273,7 @@ type clientInfo struct {
 func etag(row *clientRow, md *metadata) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d\x00", row.ID, row.Template, row.IssuedAt, row.SecretExpiresAt)
-	h.Write(encodeObject(md.Fields))
+	h.Write(md.encoded())
 	return `"` + b64(h.Sum(nil)[:18]) + `"`
 }
 
@@ -298,21 +299,22 @@ func (s *Server) clientInfoOf(row *clientRow, md *metadata, secret, rat string, 
 	for k, v := range md.Fields {
 		out[k] = v
 	}
-	j := func(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
-	out["client_id"] = j(row.ID)
-	out["client_id_issued_at"] = j(row.IssuedAt)
+	str := func(v string) json.RawMessage { return appendJSONString(nil, v) }
+	num := func(v int64) json.RawMessage { return strconv.AppendInt(nil, v, 10) }
+	out["client_id"] = str(row.ID)
+	out["client_id_issued_at"] = num(row.IssuedAt)
 	if md.AuthMethod != "none" {
 		if secret != "" {
-			out["client_secret"] = j(secret)
+			out["client_secret"] = str(secret)
 		}
 		// RFC 7591 §3.2.1: client_secret_expires_at is REQUIRED if client_secret is issued; 0 = never.
-		out["client_secret_expires_at"] = j(row.SecretExpiresAt)
+		out["client_secret_expires_at"] = num(row.SecretExpiresAt)
 	}
 	if rat != "" && s.beh.Management {
-		out["registration_access_token"] = j(rat)
+		out["registration_access_token"] = str(rat)
 	}
 	if s.beh.Management {
-		out["registration_client_uri"] = j(s.clientURL(row.ID))
+		out["registration_client_uri"] = str(s.clientURL(row.ID))
 	}
 	s.beh.shapeResponse(out, read)
 	return &clientInfo{body: encodeObject(out), etag: etag(row, md)}
@@ -549,6 +551,6 @@ func (s *Server) update(c *client, row *clientRow, obj map[string]json.RawMessag
 	if err != nil {
 		return nil, "", err
 	}
-	row.Metadata = string(encodeObject(md.Fields))
+	row.Metadata = string(md.encoded())
 	return md, echo, nil
 }
