@@ -350,6 +350,9 @@ func (c *captureWriter) Write(b []byte) (int, error) {
 		c.WriteHeader(http.StatusOK)
 	}
 	if room := debugBodyMax - c.body.Len(); room > 0 {
+		if c.body.Cap() == 0 {
+			c.body.Grow(min(room, len(b)))
+		}
 		c.body.Write(b[:min(room, len(b))])
 	}
 	return c.ResponseWriter.Write(b)
@@ -374,6 +377,9 @@ func (t *limitedTee) Read(p []byte) (int, error) {
 // record serves r with next and adds the masked exchange to the log.
 func (d *debugger) record(next http.Handler, w http.ResponseWriter, r *http.Request) {
 	tee := &limitedTee{ReadCloser: r.Body}
+	if n := r.ContentLength; n > 0 {
+		tee.buf.Grow(int(min(n, debugBodyMax)))
+	}
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = tee
 	}

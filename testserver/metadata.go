@@ -293,7 +293,7 @@ func (v *validator) validate(obj map[string]json.RawMessage) (*metadata, error) 
 		}
 	}
 
-	m := &metadata{Fields: make(map[string]json.RawMessage, len(obj))}
+	m := &metadata{Fields: make(map[string]json.RawMessage, len(obj)+4)} // + the defaults semantics adds
 	for k, raw := range obj {
 		if !utf8.ValidString(k) || hasControl(k) {
 			return nil, badRequest(errInvalidClientMetadata, "a field name contains a control character: remove it")
