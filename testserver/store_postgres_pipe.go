@@ -26,13 +26,16 @@ import (
 const pgPipeMax = 128
 
 // pgWriters is how many write batches may be in flight at once, pgReaders how many read
-// batches. One writer: the writes that arrive while a batch commits wait for the next, so
-// that each commit (a WAL flush) carries more of them; with four, batches held 4.5 writes on
-// average and PostgreSQL's CPU time per registration was a third higher (BenchmarkLoadStores,
-// 40000 registrations: 8700 commits with four writers, 2900 with one).
+// batches. One of each: what arrives while a batch is out waits for the next, so that each
+// round trip (and, for writes, each commit: a WAL flush) carries more. With four writers,
+// batches held 4.5 writes on average and PostgreSQL's CPU time per registration was a third
+// higher (BenchmarkLoadStores, 40000 registrations: 8700 commits with four writers, 2900 with
+// one). Readers matter most with several replicas, each batching only its own requests: client
+// credentials on two replicas went from 0.29x to 0.34x the baseline with one reader instead of
+// four (one replica: 0.37x either way).
 const (
 	pgWriters = 1
-	pgReaders = 4
+	pgReaders = 1
 )
 
 // pgJob is one statement of a batch: an Exec (scan nil) or a one-row query.
