@@ -350,9 +350,6 @@ func (c *captureWriter) Write(b []byte) (int, error) {
 		c.WriteHeader(http.StatusOK)
 	}
 	if room := debugBodyMax - c.body.Len(); room > 0 {
-		if c.body.Cap() == 0 {
-			c.body.Grow(min(room, len(b)))
-		}
 		c.body.Write(b[:min(room, len(b))])
 	}
 	return c.ResponseWriter.Write(b)

@@ -37,16 +37,7 @@ type jsonMasker struct {
 // jsonMaxDepth is encoding/json's nesting limit.
 const jsonMaxDepth = 10000
 
-func (m *jsonMasker) space() {
-	for m.i < len(m.src) {
-		switch m.src[m.i] {
-		case ' ', '\t', '\r', '\n':
-			m.i++
-		default:
-			return
-		}
-	}
-}
+func (m *jsonMasker) space() { m.i = skipSpace(m.src, m.i) }
 
 // next skips white space and reports whether the next byte is c, consuming it if so.
 func (m *jsonMasker) next(c byte) bool {

@@ -220,6 +220,7 @@ func objectMembers(body []byte) map[string]json.RawMessage {
 	}
 }
 
+// skipSpace returns the index of the first byte at or after i that is not JSON white space.
 func skipSpace(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
 		i++
@@ -635,6 +636,36 @@ func (v *validator) semantics(m *metadata) error {
 		// RFC 7591 §2: "The "jwks_uri" and "jwks" parameters MUST NOT both be present".
 		return badRequest(errInvalidClientMetadata, "jwks and jwks_uri are both present: send only one")
 	}
+	if err := checkFlows(m); err != nil {
+		return err
+	}
+	if err := v.authMethod(m); err != nil {
+		return err
+	}
+	if err := v.redirects(m); err != nil {
+		return err
+	}
+	if raw, ok := m.Fields["id_token_signed_response_alg"]; ok {
+		var alg string
+		json.Unmarshal(raw, &alg)
+		if alg != "RS256" {
+			return badRequest(errInvalidClientMetadata, "id_token_signed_response_alg %q is not supported: this server signs ID tokens with RS256", alg)
+		}
+	}
+	if at, ok := m.Fields["application_type"]; ok {
+		var s string
+		json.Unmarshal(at, &s)
+		if s != "web" && s != "native" {
+			return badRequest(errInvalidClientMetadata, "application_type %q is not web or native", s)
+		}
+	}
+	v.narrowScope(m)
+	m.storeTyped()
+	return nil
+}
+
+// checkFlows defaults, checks and reconciles grant_types and response_types (RFC 7591 §2.1).
+func checkFlows(m *metadata) error {
 	_, hasGrants := m.Fields["grant_types"]
 	_, hasResp := m.Fields["response_types"]
 	switch {
@@ -667,6 +698,11 @@ func (v *validator) semantics(m *metadata) error {
 	if slices.Contains(m.GrantTypes, "authorization_code") != slices.Contains(m.ResponseTypes, "code") {
 		return badRequest(errInvalidClientMetadata, "grant_types %q and response_types %q disagree: authorization_code goes with code, other grant types with no response type", m.GrantTypes, m.ResponseTypes)
 	}
+	return nil
+}
+
+// authMethod defaults and checks token_endpoint_auth_method against the server's methods.
+func (v *validator) authMethod(m *metadata) error {
 	if m.AuthMethod == "" {
 		m.AuthMethod = "client_secret_basic"
 		if methods := v.policy().AuthMethods; !slices.Contains(methods, m.AuthMethod) {
@@ -679,6 +715,11 @@ func (v *validator) semantics(m *metadata) error {
 	if m.AuthMethod == "none" && slices.Contains(m.GrantTypes, "client_credentials") {
 		return badRequest(errInvalidClientMetadata, "client_credentials needs a confidential client: use token_endpoint_auth_method client_secret_basic or client_secret_post")
 	}
+	return nil
+}
+
+// redirects checks the redirect URIs: required with authorization_code, each one valid.
+func (v *validator) redirects(m *metadata) error {
 	if slices.Contains(m.GrantTypes, "authorization_code") && len(m.RedirectURIs) == 0 {
 		return badRequest(errInvalidRedirectURI, "redirect_uris is required with grant type authorization_code: register at least one")
 	}
@@ -690,20 +731,11 @@ func (v *validator) semantics(m *metadata) error {
 			return badRequest(errInvalidRedirectURI, "redirect URI %q uses localhost, which this server refuses (RFC 8252 §8.3): use http://127.0.0.1 or http://[::1]", u)
 		}
 	}
-	if raw, ok := m.Fields["id_token_signed_response_alg"]; ok {
-		var alg string
-		json.Unmarshal(raw, &alg)
-		if alg != "RS256" {
-			return badRequest(errInvalidClientMetadata, "id_token_signed_response_alg %q is not supported: this server signs ID tokens with RS256", alg)
-		}
-	}
-	if at, ok := m.Fields["application_type"]; ok {
-		var s string
-		json.Unmarshal(at, &s)
-		if s != "web" && s != "native" {
-			return badRequest(errInvalidClientMetadata, "application_type %q is not web or native", s)
-		}
-	}
+	return nil
+}
+
+// narrowScope keeps the scopes the server knows, each once; none left: no scope member.
+func (v *validator) narrowScope(m *metadata) {
 	if _, ok := m.Fields["scope"]; ok {
 		var keep []string
 		for _, sc := range strings.Fields(m.Scope) {
@@ -720,13 +752,16 @@ func (v *validator) semantics(m *metadata) error {
 	if m.Scope != "" {
 		m.Fields["scope"], _ = json.Marshal(m.Scope)
 	}
+}
+
+// storeTyped writes the members the server acts on back into Fields, as decided.
+func (m *metadata) storeTyped() {
 	m.Fields["grant_types"], _ = json.Marshal(m.GrantTypes)
 	m.Fields["response_types"], _ = json.Marshal(m.ResponseTypes)
 	m.Fields["token_endpoint_auth_method"], _ = json.Marshal(m.AuthMethod)
 	if m.RedirectURIs != nil {
 		m.Fields["redirect_uris"], _ = json.Marshal(m.RedirectURIs)
 	}
-	return nil
 }
 
 func dedupe(a []string) []string {
